@@ -1,0 +1,19 @@
+export { OUTCOMES, RETRY_REASONS, BUDGET_LIMITS, isOutcome, isRetryReason } from './outcome.js';
+export type { Outcome, RetryReason, BudgetLimit, ExecMode } from './outcome.js';
+export type {
+  Attributes,
+  RunMeta,
+  RunStarted,
+  RunFinished,
+  StepStarted,
+  StepFinished,
+  LlmCall,
+  ToolCall,
+  Retry,
+  FlowEvent,
+  FlowEventKind,
+} from './events.js';
+export { RUN_EVENT_LOG_TYPE, runEventToLogRecord } from './run-event.js';
+export type { RunEvent } from './run-event.js';
+export { invalidNonNegative } from './values.js';
+export type { InvalidValueReason } from './values.js';
