@@ -1,0 +1,14 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Durations come from the monotonic clock; wall-clock stamps are derived from it
+ * (`timeOrigin + now()`), so `end_ts - start_ts` always equals `duration_ms` and an
+ * NTP step during a call can never produce a negative duration.
+ */
+export const monotonicMs: () => number = () => performance.now();
+
+const origin = performance.timeOrigin;
+
+export function isoAt(monotonic: number): string {
+  return new Date(origin + monotonic).toISOString();
+}

@@ -1,0 +1,315 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
+import { PriceBook, resolveCost } from '../pricing/index.js';
+import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
+import type { Sink } from '../sinks/index.js';
+import { RunStats } from '../stats/index.js';
+import type { RunSnapshot } from '../stats/index.js';
+import { AuditQueue } from './audit-queue.js';
+import { monotonicMs } from './clock.js';
+import { Diagnostics } from './diagnostics.js';
+import type { DiagnosticsSnapshot } from './diagnostics.js';
+import { MeterConfigError, errorType, outcomeOfError } from './errors.js';
+import type { FailureSource } from './errors.js';
+import { trackForExit, untrackForExit } from './exit-hook.js';
+import { NOOP_RUN } from './noop.js';
+import { resolveOptions } from './options.js';
+import type { MeterOptions, ResolvedOptions, RunDefaults } from './options.js';
+import { RunState } from './run-state.js';
+import type { Budget } from './run-state.js';
+import { RunHandle } from './run.js';
+import type { LlmCallContext, LlmCallMeta, MeterCore, Run, RunFinish, StepMeta } from './run.js';
+import type { Usage } from './usage.js';
+
+/** How a run is identified when it is opened. Everything is optional. */
+export interface RunInit {
+  readonly runId?: string;
+  readonly flowId?: string;
+  readonly taskId?: string;
+  readonly agent?: string;
+  readonly execMode?: 'dry_run' | 'live';
+  readonly branch?: string;
+  readonly appId?: string;
+  readonly sessionId?: string;
+  readonly userId?: string;
+  readonly attributes?: RunMeta['attributes'];
+  /** Name the run's provider/model; otherwise the model that served most calls. */
+  readonly provider?: string;
+  readonly model?: string;
+  readonly budget?: Budget;
+  /** Cancels the run (outcome `cancelled`). */
+  readonly signal?: AbortSignal;
+}
+
+interface RunResultBase {
+  /** The RunEvent and tier-1 summary; absent when metrics are off. */
+  readonly event?: RunEvent;
+  readonly summary?: string;
+}
+
+/** What `meter.run` resolves to. It never rejects because of the run's own error: the error is here. */
+export type RunResult<T> = (RunResultBase & { readonly ok: true; readonly value: T }) | (RunResultBase & { readonly ok: false; readonly error: unknown });
+
+interface Scope {
+  readonly state: RunState;
+  readonly stepId: string | null;
+}
+
+const swallow = (): void => undefined;
+
+function newRunId(): string {
+  // Sortable by start time in a folder listing, unique by the random tail.
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return `${stamp}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Walks `cause` links: an LLM error wrapped by the agent's code is still an LLM error. */
+function failureSource(state: RunState, err: unknown): FailureSource | null {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const source = state.failures.get(current);
+    if (source) return source;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return typeof err === 'object' && err !== null ? null : state.lastFailure;
+}
+
+export class Meter {
+  readonly enabled: boolean;
+  /** Run statistics of every run this meter finished; mergeable with other meters' (`stats.merge`). */
+  readonly stats = new RunStats();
+  private readonly options: ResolvedOptions;
+  private readonly defaults: RunDefaults;
+  private readonly budget: Budget;
+  private readonly diag: Diagnostics;
+  private readonly queue: AuditQueue;
+  private readonly prices: PriceBook;
+  private readonly storage = new AsyncLocalStorage<Scope>();
+  private readonly inflightByFlow = new Map<string, number>();
+  private readonly core: MeterCore;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: MeterOptions = {}) {
+    this.options = resolveOptions(options);
+    this.enabled = this.options.enabled;
+    this.defaults = options.defaults ?? {};
+    this.budget = options.budget ?? {};
+    this.diag = new Diagnostics(options.onWarning);
+    this.prices = new PriceBook({ file: this.options.pricesFile, models: options.prices?.models });
+    const sinks: Sink[] = [];
+    if (this.enabled) {
+      const onError = (name: string) => (err: unknown) => this.diag.sinkError(name, err);
+      if (this.options.runsDir !== false) sinks.push(new JsonlSink({ runsDir: this.options.runsDir, onError: onError('jsonl') }));
+      if (this.options.log !== false) sinks.push(new LogSink({ ...this.options.log, onError: onError('log') }));
+      sinks.push(...(options.sinks ?? []));
+    }
+    this.queue = new AuditQueue(sinks, this.options.queueCapacity, this.diag);
+    this.core = this.makeCore();
+    if (this.enabled) trackForExit(this, () => this.queue.drain());
+  }
+
+  /**
+   * Runs `fn` as one measured run. Every call made below it — in nested async code too —
+   * is attributed to this run (AsyncLocalStorage), so concurrent runs never mix.
+   * Resolves when the run's files are written; never rejects because `fn` failed.
+   */
+  async run<T>(init: RunInit, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>> {
+    if (!this.enabled) {
+      try {
+        return { ok: true, value: await fn(NOOP_RUN) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }
+    const handle = this.open(init);
+    const state = this.stateOf(handle);
+    const budget = state.budget;
+    let timer: NodeJS.Timeout | undefined;
+    if (budget.timeoutMs !== undefined) {
+      const timeoutMs = budget.timeoutMs;
+      timer = setTimeout(() => state.timeOut(timeoutMs), timeoutMs);
+    }
+    const onCancel = (): void => state.cancel(init.signal?.reason);
+    if (init.signal?.aborted) onCancel();
+    else init.signal?.addEventListener('abort', onCancel, { once: true });
+
+    const work = this.storage.run({ state, stepId: null }, async () => fn(handle));
+    // If a budget or timeout ends the run first, `work` may still reject later; that
+    // rejection belongs to a finished run and must not become an unhandled rejection.
+    work.catch(swallow);
+    const stopped = new Promise<never>((_, reject) => {
+      if (state.signal.aborted) reject(state.signal.reason);
+      else state.signal.addEventListener('abort', () => reject(state.signal.reason), { once: true });
+    });
+    stopped.catch(swallow);
+
+    let result: { ok: true; value: T } | { ok: false; error: unknown };
+    let outcome: Outcome;
+    try {
+      result = { ok: true, value: await Promise.race([work, stopped]) };
+      outcome = state.outcome ?? 'success';
+    } catch (error) {
+      result = { ok: false, error };
+      outcome = outcomeOfError(error, failureSource(state, error));
+      state.errorType = errorType(error);
+    } finally {
+      clearTimeout(timer);
+      init.signal?.removeEventListener('abort', onCancel);
+    }
+    const finish = handle.end(outcome);
+    return { ...result, event: finish.event, summary: finish.summary };
+  }
+
+  /**
+   * ARX's `flow_start` for code that is not one callback: returns the run to record on
+   * and end with `run.flowEnd(success, reason)`. Positional form mirrors ARX:
+   * `flowStart('my_flow', 'CODER_AI', 'dry_run', 'main')`.
+   */
+  flowStart(init?: RunInit): Run;
+  flowStart(flowId: string, agent?: string, execMode?: 'dry_run' | 'live', branch?: string): Run;
+  flowStart(initOrFlow: RunInit | string = {}, agent?: string, execMode?: 'dry_run' | 'live', branch?: string): Run {
+    if (!this.enabled) return NOOP_RUN;
+    const init: RunInit = typeof initOrFlow === 'string' ? { flowId: initOrFlow, agent, execMode, branch } : initOrFlow;
+    return this.open(init);
+  }
+
+  /** The run the caller is inside (AsyncLocalStorage), if any. */
+  current(): Run | undefined {
+    const scope = this.storage.getStore();
+    return scope ? scope.state.handle : undefined;
+  }
+
+  /** `llmCall` on the current run; outside any run the call is made but not measured (and counted). */
+  llmCall<T>(meta: LlmCallMeta, fn: (call: LlmCallContext) => Promise<T> | T): Promise<T> {
+    return this.currentOrNoop().llmCall(meta, fn);
+  }
+
+  toolCall<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    return this.currentOrNoop().toolCall(name, fn);
+  }
+
+  step<T>(id: string, fn: () => Promise<T> | T): Promise<T>;
+  step<T>(id: string, meta: StepMeta, fn: () => Promise<T> | T): Promise<T>;
+  step<T>(id: string, a: StepMeta | (() => Promise<T> | T), b?: () => Promise<T> | T): Promise<T> {
+    const run = this.currentOrNoop();
+    return typeof a === 'function' ? run.step(id, a) : run.step(id, a, b!);
+  }
+
+  retry(reason: RetryReason, backoffSeconds?: number): void {
+    this.currentOrNoop().retry(reason, backoffSeconds);
+  }
+
+  /** enzu's `snapshot()`: p50/p95/p99, outcome distribution, cost coverage, retries. */
+  snapshot(): RunSnapshot {
+    return this.stats.snapshot();
+  }
+
+  /** Everything dropped or failed so far, as data. */
+  diagnostics(): DiagnosticsSnapshot {
+    return this.diag.snapshot();
+  }
+
+  /** In-flight steps, per flow (ARX's `ar_inflight_steps`). */
+  inflightSteps(): ReadonlyMap<string, number> {
+    return this.inflightByFlow;
+  }
+
+  /** Hands queued events to every sink and waits (bounded by `flushTimeoutMs`) for async ones. */
+  async flush(): Promise<void> {
+    await this.queue.flush(this.options.flushTimeoutMs);
+  }
+
+  /** Flushes and releases files. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      untrackForExit(this);
+      await this.queue.close(this.options.flushTimeoutMs);
+    })();
+    return this.closing;
+  }
+
+  private currentOrNoop(): Run {
+    const scope = this.storage.getStore();
+    if (scope) return scope.state.handle;
+    if (this.enabled) this.diag.unattributed();
+    return NOOP_RUN;
+  }
+
+  private stateOf(handle: RunHandle): RunState {
+    return handle.state;
+  }
+
+  private open(init: RunInit): RunHandle {
+    const d = this.defaults;
+    const meta: RunMeta = {
+      run_id: init.runId ?? newRunId(),
+      flow_id: init.flowId ?? d.flowId ?? 'default',
+      task_id: init.taskId ?? null,
+      agent: init.agent ?? d.agent ?? 'default',
+      exec_mode: init.execMode ?? this.options.execMode,
+      branch: init.branch ?? this.options.branch,
+      ...(init.appId !== undefined && { app_id: init.appId }),
+      ...(init.sessionId !== undefined && { session_id: init.sessionId }),
+      ...(init.userId !== undefined && { user_id: init.userId }),
+      attributes: init.attributes ?? {},
+    };
+    const budget = { ...this.budget, ...init.budget };
+    validateBudget(budget);
+    const start = monotonicMs();
+    const state = new RunState(meta, start, budget, init.provider ?? d.provider ?? null, init.model ?? d.model ?? null);
+    const handle = new RunHandle(this.core, state);
+    state.handle = handle;
+    this.queue.push({ kind: 'run_started', run: meta, ts: state.startedAt });
+    return handle;
+  }
+
+  private makeCore(): MeterCore {
+    return {
+      diagnostics: this.diag,
+      emit: (event: FlowEvent) => this.queue.push(event),
+      cost: (model: string, usage: Usage) =>
+        resolveCost(
+          {
+            providerCostUsd: usage.costUsd,
+            usage:
+              usage.inputTokens !== undefined && usage.outputTokens !== undefined
+                ? { model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens }
+                : null,
+          },
+          this.prices,
+        ),
+      inStep: <T>(state: RunState, stepId: string, fn: () => Promise<T>) => this.storage.run({ state, stepId }, fn),
+      currentStep: (state: RunState) => {
+        const scope = this.storage.getStore();
+        return scope !== undefined && scope.state === state ? scope.stepId : null;
+      },
+      inflight: (flowId: string, delta: 1 | -1) => {
+        this.inflightByFlow.set(flowId, (this.inflightByFlow.get(flowId) ?? 0) + delta);
+      },
+      finish: (state: RunState, outcome: Outcome): RunFinish => {
+        state.ended = true;
+        const event = state.toRunEvent(monotonicMs(), outcome);
+        const summary = formatSummary(event);
+        this.queue.push({ kind: 'run_finished', run: state.meta, ts: event.finished_at, event, summary });
+        // Synchronous sinks (files, logs) have the whole run when `run()` resolves.
+        this.queue.drain();
+        this.stats.observe(event);
+        return { event, summary };
+      },
+    };
+  }
+}
+
+function validateBudget(budget: Budget): void {
+  for (const [name, value] of Object.entries(budget)) {
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+      throw new MeterConfigError(`budget.${name} must be a non-negative number, got ${String(value)}`);
+    }
+  }
+}
+
+/** Creates a meter. Configuration mistakes throw here, with a message that says what to fix. */
+export function createMeter(options: MeterOptions = {}): Meter {
+  return new Meter(options);
+}

@@ -1,0 +1,108 @@
+import type { ExecMode } from '../model/index.js';
+import type { Sink } from '../sinks/sink.js';
+import type { WarningHandler } from './diagnostics.js';
+import { MeterConfigError } from './errors.js';
+import type { Budget } from './run-state.js';
+
+export type LogDestination = 'stderr' | 'stdout' | { readonly path: string };
+
+export interface LogOptions {
+  /** `logfmt` (grep-able, the default) or `json` (pino). */
+  readonly format?: 'logfmt' | 'json';
+  readonly destination?: LogDestination;
+}
+
+/** Run identity used when `meter.run` does not say otherwise. */
+export interface RunDefaults {
+  readonly flowId?: string;
+  readonly agent?: string;
+  readonly execMode?: ExecMode;
+  readonly branch?: string;
+  readonly provider?: string;
+  readonly model?: string;
+}
+
+export interface MeterOptions {
+  /** Off costs next to nothing. Default: on, unless FLOWMETER_ENABLE_METRICS (or ARX's AR_ENABLE_METRICS) says 0. */
+  readonly enabled?: boolean;
+  /** Where `<run_id>/metrics.jsonl` goes; `false` writes no files. Default `.flowmeter/runs` (FLOWMETER_RUNS_DIR). */
+  readonly runsDir?: string | false;
+  /** Structured logs (tier 3); `false` for none. Default logfmt to stderr (FLOWMETER_LOG_FORMAT, FLOWMETER_LOG_FILE). */
+  readonly log?: LogOptions | false;
+  /** More sinks, after the built-in ones. */
+  readonly sinks?: readonly Sink[];
+  /** A user price file (JSON) and/or entries that override the built-in table. FLOWMETER_PRICES names a file too. */
+  readonly prices?: { readonly file?: string; readonly models?: Readonly<Record<string, { input: number; output: number; cached_input?: number; cache_write?: number }>> };
+  readonly defaults?: RunDefaults;
+  /** Budget applied to every run unless the run sets its own. */
+  readonly budget?: Budget;
+  /** Bound of the audit queue; past it events are dropped and counted. Default 65,536. */
+  readonly queueCapacity?: number;
+  /** How long `flush()`/`close()` wait for async sinks. Default 5,000 ms. */
+  readonly flushTimeoutMs?: number;
+  /** Where one-time warnings go. Default `process.emitWarning`. */
+  readonly onWarning?: WarningHandler;
+  /** Environment to read `FLOWMETER_*` from. Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedOptions {
+  readonly enabled: boolean;
+  readonly runsDir: string | false;
+  readonly log: Required<LogOptions> | false;
+  readonly pricesFile: string | undefined;
+  readonly execMode: ExecMode;
+  readonly branch: string;
+  readonly queueCapacity: number;
+  readonly flushTimeoutMs: number;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+function flag(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  const v = value.trim().toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw new MeterConfigError(`${name}=${value} is not understood; use 1 or 0`);
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new MeterConfigError(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * Options win over the environment, the environment over defaults. FLOWMETER_* names
+ * are ours; the AR_* names of ARX's runbook are read as aliases so its deployments
+ * keep their settings.
+ */
+export function resolveOptions(options: MeterOptions): ResolvedOptions {
+  const env = options.env ?? process.env;
+  const enabled = options.enabled ?? flag('FLOWMETER_ENABLE_METRICS', env.FLOWMETER_ENABLE_METRICS) ?? flag('AR_ENABLE_METRICS', env.AR_ENABLE_METRICS) ?? true;
+
+  let log: Required<LogOptions> | false = false;
+  const logSwitch = flag('FLOWMETER_LOG', env.FLOWMETER_LOG);
+  if (options.log !== false && !(options.log === undefined && logSwitch === false)) {
+    const format = options.log?.format ?? env.FLOWMETER_LOG_FORMAT ?? 'logfmt';
+    if (format !== 'logfmt' && format !== 'json') throw new MeterConfigError(`log format "${format}" is not supported; use "logfmt" or "json"`);
+    const file = env.FLOWMETER_LOG_FILE;
+    log = { format, destination: options.log?.destination ?? (file ? { path: file } : 'stderr') };
+  }
+
+  const execMode = options.defaults?.execMode ?? env.FLOWMETER_EXEC_MODE ?? 'live';
+  if (execMode !== 'live' && execMode !== 'dry_run') throw new MeterConfigError(`exec mode "${execMode}" is not supported; use "live" or "dry_run"`);
+
+  return {
+    enabled,
+    runsDir: options.runsDir ?? env.FLOWMETER_RUNS_DIR ?? '.flowmeter/runs',
+    log,
+    pricesFile: options.prices?.file ?? env.FLOWMETER_PRICES,
+    execMode,
+    branch: options.defaults?.branch ?? env.FLOWMETER_BRANCH ?? 'unknown',
+    queueCapacity: positiveInt('queueCapacity', options.queueCapacity, 65_536),
+    flushTimeoutMs: positiveInt('flushTimeoutMs', options.flushTimeoutMs, 5_000),
+  };
+}

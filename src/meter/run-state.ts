@@ -1,0 +1,175 @@
+import type { BudgetLimit, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
+import { isoAt } from './clock.js';
+import { BudgetExceededError, RunCancelledError, RunTimeoutError } from './errors.js';
+import type { FailureSource } from './errors.js';
+import type { Run } from './run.js';
+
+/** Per-run limits. Crossing one ends the run with `budget_exceeded` (or `timeout`). */
+export interface Budget {
+  readonly maxTokens?: number;
+  readonly maxCostUsd?: number;
+  readonly timeoutMs?: number;
+}
+
+const PARTIAL_OUTCOMES: ReadonlySet<Outcome> = new Set(['budget_exceeded', 'timeout', 'cancelled']);
+
+/**
+ * Everything measured about one open run. Totals are exact sums of the calls recorded;
+ * a total is unknown (null) as soon as one contributing call could not say its value,
+ * because a sum that silently skips calls would understate cost.
+ */
+export class RunState {
+  readonly controller = new AbortController();
+  readonly startedAt: string;
+  inputTokens = 0;
+  outputTokens = 0;
+  totalTokens = 0;
+  cachedInputTokens = 0;
+  tokensUnknown = false;
+  costUsd = 0;
+  costUnknown = false;
+  llmCalls = 0;
+  toolCalls = 0;
+  steps = 0;
+  retries = 0;
+  readonly retriesByReason: Partial<Record<RetryReason, number>> = {};
+  retryBackoffSeconds = 0;
+  readonly limitsExceeded: BudgetLimit[] = [];
+  /** model → [provider, calls], to name the run's main model when the caller did not. */
+  private readonly models = new Map<string, [string, number]>();
+  outcome: Outcome | null = null;
+  errorType: string | null = null;
+  lastFailure: FailureSource | null = null;
+  /** Errors seen leaving an llmCall or toolCall, to classify the error that ends the run. */
+  readonly failures = new WeakMap<object, FailureSource>();
+  /** The handle user code holds; set right after construction. */
+  handle!: Run;
+  ended = false;
+  /** Retry attempts per step (`''` for retries outside a step). */
+  readonly attempts = new Map<string, number>();
+
+  constructor(
+    readonly meta: RunMeta,
+    readonly startMs: number,
+    readonly budget: Budget,
+    private readonly provider: string | null,
+    private readonly model: string | null,
+  ) {
+    this.startedAt = isoAt(startMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  noteModel(provider: string, model: string): void {
+    const entry = this.models.get(model);
+    if (entry) entry[1]++;
+    else this.models.set(model, [provider, 1]);
+  }
+
+  addTokens(input: number | null, output: number | null, total: number | null, cached: number | null): void {
+    if (input === null || output === null || total === null) this.tokensUnknown = true;
+    this.inputTokens += input ?? 0;
+    this.outputTokens += output ?? 0;
+    this.totalTokens += total ?? 0;
+    this.cachedInputTokens += cached ?? 0;
+  }
+
+  addCost(cost: number | null): void {
+    if (cost === null) this.costUnknown = true;
+    else this.costUsd += cost;
+  }
+
+  /** Checks token and cost budgets; aborts the run on the first one crossed. */
+  checkBudget(): void {
+    if (this.controller.signal.aborted) return;
+    const { maxTokens, maxCostUsd } = this.budget;
+    if (maxTokens !== undefined && this.totalTokens > maxTokens) {
+      this.exceed('max_tokens', this.totalTokens, maxTokens);
+    } else if (maxCostUsd !== undefined && !this.costUnknown && this.costUsd > maxCostUsd) {
+      this.exceed('max_cost_usd', this.costUsd, maxCostUsd);
+    }
+  }
+
+  exceed(limit: BudgetLimit, used: number, allowed: number): void {
+    if (!this.limitsExceeded.includes(limit)) this.limitsExceeded.push(limit);
+    this.controller.abort(new BudgetExceededError(limit, used, allowed));
+  }
+
+  timeOut(timeoutMs: number): void {
+    if (this.controller.signal.aborted) return;
+    if (!this.limitsExceeded.includes('max_seconds')) this.limitsExceeded.push('max_seconds');
+    this.controller.abort(new RunTimeoutError(timeoutMs));
+  }
+
+  cancel(reason: unknown): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new RunCancelledError(reason));
+  }
+
+  noteFailure(source: FailureSource, err: unknown): void {
+    this.lastFailure = source;
+    if (typeof err === 'object' && err !== null) this.failures.set(err, source);
+  }
+
+  nextAttempt(stepId: string | null): number {
+    const key = stepId ?? '';
+    const attempt = (this.attempts.get(key) ?? 0) + 1;
+    this.attempts.set(key, attempt);
+    return attempt;
+  }
+
+  private mainModel(): [string | null, string | null] {
+    if (this.model !== null) return [this.provider, this.model];
+    let best: [string | null, string | null] = [this.provider, null];
+    let bestCalls = 0;
+    for (const [model, [provider, calls]] of this.models) {
+      if (calls > bestCalls) {
+        best = [this.provider ?? provider, model];
+        bestCalls = calls;
+      }
+    }
+    return best;
+  }
+
+  toRunEvent(endMs: number, outcome: Outcome): RunEvent {
+    const [provider, model] = this.mainModel();
+    const { meta } = this;
+    const tokensKnown = !this.tokensUnknown;
+    return {
+      run_id: meta.run_id,
+      task_id: meta.task_id,
+      flow_id: meta.flow_id,
+      agent: meta.agent,
+      exec_mode: meta.exec_mode,
+      branch: meta.branch,
+      provider,
+      model,
+      outcome,
+      success: outcome === 'success',
+      partial: PARTIAL_OUTCOMES.has(outcome),
+      started_at: this.startedAt,
+      finished_at: isoAt(endMs),
+      elapsed_seconds: (endMs - this.startMs) / 1000,
+      input_tokens: tokensKnown ? this.inputTokens : null,
+      output_tokens: tokensKnown ? this.outputTokens : null,
+      total_tokens: tokensKnown ? this.totalTokens : null,
+      cached_input_tokens: tokensKnown ? this.cachedInputTokens : null,
+      cost_usd: this.costUnknown ? null : this.costUsd,
+      limits_exceeded: [...this.limitsExceeded],
+      retries: this.retries,
+      retries_by_reason: { ...this.retriesByReason },
+      retry_backoff_seconds: this.retryBackoffSeconds,
+      // enzu's definition: a budget limit was hit in a run that also retried.
+      budget_exceeded_during_retry: this.limitsExceeded.length > 0 && this.retries > 0,
+      llm_calls: this.llmCalls,
+      tool_calls: this.toolCalls,
+      steps: this.steps,
+      error_type: outcome === 'success' ? null : this.errorType,
+      app_id: meta.app_id ?? null,
+      session_id: meta.session_id ?? null,
+      user_id: meta.user_id ?? null,
+      attributes: meta.attributes,
+    };
+  }
+}

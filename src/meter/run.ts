@@ -1,0 +1,406 @@
+import type { FlowEvent, LlmCall, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
+import { invalidNonNegative, isOutcome, isRetryReason } from '../model/index.js';
+import { isoAt, monotonicMs } from './clock.js';
+import { errorType } from './errors.js';
+import type { Diagnostics } from './diagnostics.js';
+import type { RunState } from './run-state.js';
+import type { Usage, UsageOption } from './usage.js';
+import { usageExtractor } from './usage.js';
+
+/** What the meter lends a run to record with. */
+export interface MeterCore {
+  readonly diagnostics: Diagnostics;
+  emit(event: FlowEvent): void;
+  /** Cost of a call from the provider's figure or the price table; null when unknown. */
+  cost(model: string, usage: Usage): { readonly cost_usd: number | null; readonly cost_source: 'provider' | 'price_table' | null };
+  /** Runs `fn` with `stepId` as the current step of `state` for everything below it. */
+  inStep<T>(state: RunState, stepId: string, fn: () => Promise<T>): Promise<T>;
+  currentStep(state: RunState): string | null;
+  inflight(flowId: string, delta: 1 | -1): void;
+  finish(state: RunState, outcome: Outcome): RunFinish;
+}
+
+export interface RunFinish {
+  readonly event: RunEvent;
+  readonly summary: string;
+}
+
+export interface LlmCallMeta {
+  readonly model: string;
+  readonly provider?: string;
+  /** What the call is for (zerg's `phase`): `initial`, `summary`, `synthesis`, … Default `default`. */
+  readonly phase?: string;
+  readonly stepId?: string;
+  readonly streaming?: boolean;
+  /** How to read usage from the result: a built-in shape or your own function. Default `auto`. */
+  readonly usage?: UsageOption;
+}
+
+/** Handed to the function inside `llmCall`, for what only the caller can see. */
+export interface LlmCallContext {
+  /** Aborted when the run ends early (budget, timeout, cancel): pass it to fetch. */
+  readonly signal: AbortSignal;
+  /** Mark the first streamed token now (time to first token). */
+  firstToken(): void;
+  /** Report usage directly, e.g. from a stream's final chunk. Wins over the result's usage. */
+  usage(usage: Usage): void;
+  cacheHit(): void;
+}
+
+export interface StepMeta {
+  readonly model?: string;
+}
+
+export interface StepTimer {
+  /** Ends the step; idempotent. */
+  end(success?: boolean, error?: string): void;
+}
+
+const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cachedInputTokens', 'cacheWriteTokens', 'costUsd'] as const;
+
+class CallContext implements LlmCallContext {
+  firstTokenMs: number | null = null;
+  reported: Usage | undefined;
+  hit = false;
+  constructor(readonly signal: AbortSignal) {}
+  firstToken(): void {
+    if (this.firstTokenMs === null) this.firstTokenMs = monotonicMs();
+  }
+  usage(usage: Usage): void {
+    this.reported = usage;
+  }
+  cacheHit(): void {
+    this.hit = true;
+  }
+}
+
+/** A run as user code sees it: inside `meter.run(…, async (run) => …)` or from `meter.flowStart(…)`. */
+export interface Run {
+  readonly id: string;
+  readonly meta: RunMeta;
+  readonly signal: AbortSignal;
+  llmCall<T>(meta: LlmCallMeta, fn: (call: LlmCallContext) => Promise<T> | T): Promise<T>;
+  toolCall<T>(name: string, fn: () => Promise<T> | T, opts?: { readonly stepId?: string }): Promise<T>;
+  step<T>(id: string, fn: () => Promise<T> | T): Promise<T>;
+  step<T>(id: string, meta: StepMeta, fn: () => Promise<T> | T): Promise<T>;
+  stepTimer(id: string, meta?: StepMeta): StepTimer;
+  retry(reason: RetryReason, backoffSeconds?: number, opts?: { readonly stepId?: string }): void;
+  tokensIn(model: string, count: number): void;
+  tokensOut(model: string, count: number): void;
+  setOutcome(outcome: Outcome, errorType?: string): void;
+  /** Ends a run opened with `flowStart`; returns the RunEvent and summary (undefined when metrics are off). */
+  flowEnd(success?: boolean, reason?: string): RunFinish | undefined;
+}
+
+/**
+ * One open run. Every method records against this run no matter where it is called
+ * from, so code that holds the handle never depends on async context. Recording is
+ * wrapped so that a measurement failure is counted and never reaches the caller.
+ */
+export class RunHandle implements Run {
+  constructor(
+    private readonly core: MeterCore,
+    /** @internal The meter reads it to end the run; user code has no use for it. */
+    readonly state: RunState,
+  ) {}
+
+  get id(): string {
+    return this.state.meta.run_id;
+  }
+
+  get meta(): RunMeta {
+    return this.state.meta;
+  }
+
+  /** Aborted with the reason when the run ends early (budget, timeout, cancel). */
+  get signal(): AbortSignal {
+    return this.state.signal;
+  }
+
+  async llmCall<T>(meta: LlmCallMeta, fn: (call: LlmCallContext) => Promise<T> | T): Promise<T> {
+    const { state } = this;
+    // A run whose budget is spent makes no more paid calls: that is what the budget is for.
+    if (state.signal.aborted) throw state.signal.reason;
+    const call = new CallContext(state.signal);
+    const start = monotonicMs();
+    let result: T;
+    try {
+      result = await fn(call);
+    } catch (err) {
+      this.guard(() => this.recordLlm(meta, call, start, undefined, err));
+      state.noteFailure('llm', err);
+      throw err;
+    }
+    this.guard(() => this.recordLlm(meta, call, start, result, undefined));
+    return result;
+  }
+
+  private recordLlm(meta: LlmCallMeta, call: CallContext, start: number, result: unknown, err: unknown): void {
+    const end = monotonicMs();
+    const { state, core } = this;
+    if (state.ended) return core.diagnostics.lateEvent();
+    const failed = err !== undefined;
+    const usage = this.cleanUsage(call.reported ?? (failed ? undefined : this.extract(meta.usage, result)));
+    const input = usage?.inputTokens ?? null;
+    const output = usage?.outputTokens ?? null;
+    const total = usage?.totalTokens ?? (input !== null && output !== null ? input + output : null);
+    const cached = usage?.cachedInputTokens ?? (input !== null ? 0 : null);
+    const provider = meta.provider ?? 'unknown';
+    const { cost_usd, cost_source } = usage ? core.cost(meta.model, usage) : { cost_usd: null, cost_source: null };
+    // A failed call that reported nothing billed nothing we can see: it leaves the run's
+    // totals known. A successful call without usage makes them unknown.
+    if (!failed || usage) {
+      state.addTokens(input, output, total, cached);
+      state.addCost(cost_usd);
+    }
+    state.llmCalls++;
+    state.noteModel(provider, meta.model);
+    if (failed) state.errorType = errorType(err);
+    const event: LlmCall = {
+      kind: 'llm_call',
+      run_id: state.meta.run_id,
+      flow_id: state.meta.flow_id,
+      agent: state.meta.agent,
+      step_id: meta.stepId ?? core.currentStep(state),
+      provider,
+      model: meta.model,
+      phase: meta.phase ?? 'default',
+      start_ts: isoAt(start),
+      end_ts: isoAt(end),
+      duration_ms: end - start,
+      ttft_ms: call.firstTokenMs === null ? null : call.firstTokenMs - start,
+      input_tokens: input,
+      output_tokens: output,
+      total_tokens: total,
+      cached_input_tokens: cached,
+      cost_usd,
+      cost_source,
+      streaming: meta.streaming ?? call.firstTokenMs !== null,
+      cache_hit: call.hit,
+      error_type: failed ? errorType(err) : null,
+    };
+    core.emit(event);
+    state.checkBudget();
+  }
+
+  /** A user extractor that throws leaves the call's usage unknown; the call is still recorded. */
+  private extract(option: UsageOption | undefined, result: unknown): Usage | undefined {
+    try {
+      return usageExtractor(option)?.(result);
+    } catch (err) {
+      this.core.diagnostics.internalError(err);
+      return undefined;
+    }
+  }
+
+  /** Drops (and counts) every usage field that is not a finite non-negative number. */
+  private cleanUsage(usage: Usage | undefined): Usage | undefined {
+    if (usage === undefined) return undefined;
+    let clean: Record<string, number> | undefined;
+    for (const field of USAGE_FIELDS) {
+      const value = usage[field];
+      if (value === undefined) continue;
+      const invalid = invalidNonNegative(value);
+      if (invalid) this.core.diagnostics.droppedValue(field, invalid, value);
+      else (clean ??= {})[field] = value;
+    }
+    return clean;
+  }
+
+  async toolCall<T>(name: string, fn: () => Promise<T> | T, opts: { readonly stepId?: string } = {}): Promise<T> {
+    const start = monotonicMs();
+    try {
+      const result = await fn();
+      this.guard(() => this.recordTool(name, opts.stepId, start, undefined));
+      return result;
+    } catch (err) {
+      this.guard(() => this.recordTool(name, opts.stepId, start, err));
+      this.state.noteFailure('tool', err);
+      throw err;
+    }
+  }
+
+  private recordTool(tool: string, stepId: string | undefined, start: number, err: unknown): void {
+    const end = monotonicMs();
+    const { state, core } = this;
+    if (state.ended) return core.diagnostics.lateEvent();
+    const failed = err !== undefined;
+    state.toolCalls++;
+    if (failed) state.errorType = errorType(err);
+    core.emit({
+      kind: 'tool_call',
+      run_id: state.meta.run_id,
+      flow_id: state.meta.flow_id,
+      agent: state.meta.agent,
+      step_id: stepId ?? core.currentStep(state),
+      tool,
+      start_ts: isoAt(start),
+      end_ts: isoAt(end),
+      duration_ms: end - start,
+      success: !failed,
+      error: failed ? errorMessage(err) : null,
+    });
+  }
+
+  step<T>(id: string, fn: () => Promise<T> | T): Promise<T>;
+  step<T>(id: string, meta: StepMeta, fn: () => Promise<T> | T): Promise<T>;
+  async step<T>(id: string, metaOrFn: StepMeta | (() => Promise<T> | T), maybeFn?: () => Promise<T> | T): Promise<T> {
+    const [meta, fn] = typeof metaOrFn === 'function' ? [{}, metaOrFn] : [metaOrFn, maybeFn];
+    if (fn === undefined) throw new TypeError('step(id, meta, fn): fn is required');
+    const timer = this.stepTimer(id, meta);
+    try {
+      const result = await this.core.inStep(this.state, id, async () => fn());
+      timer.end(true);
+      return result;
+    } catch (err) {
+      timer.end(false, errorType(err));
+      throw err;
+    }
+  }
+
+  /** ARX's `step` timer for code that is not a callback: `const t = run.stepTimer('plan'); …; t.end()`. */
+  stepTimer(id: string, meta: StepMeta = {}): StepTimer {
+    const { state, core } = this;
+    const start = monotonicMs();
+    const model = meta.model ?? null;
+    let open = true;
+    this.guard(() => {
+      state.steps++;
+      core.inflight(state.meta.flow_id, 1);
+      core.emit({ kind: 'step_started', run_id: state.meta.run_id, flow_id: state.meta.flow_id, step_id: id, agent: state.meta.agent, model, ts: isoAt(start) });
+    });
+    return {
+      end: (success = true, error?: string) => {
+        if (!open) return;
+        open = false;
+        this.guard(() => {
+          const end = monotonicMs();
+          core.inflight(state.meta.flow_id, -1);
+          if (state.ended) return core.diagnostics.lateEvent();
+          core.emit({
+            kind: 'step_finished',
+            run_id: state.meta.run_id,
+            flow_id: state.meta.flow_id,
+            step_id: id,
+            agent: state.meta.agent,
+            model,
+            exec_mode: state.meta.exec_mode,
+            start_ts: isoAt(start),
+            end_ts: isoAt(end),
+            duration_ms: end - start,
+            success,
+            error: success ? null : (error ?? 'Error'),
+          });
+        });
+      },
+    };
+  }
+
+  /** Records one retry (enzu's reasons). An unknown reason is kept as `unknown` and counted. */
+  retry(reason: RetryReason, backoffSeconds = 0, opts: { readonly stepId?: string } = {}): void {
+    this.guard(() => {
+      const { state, core } = this;
+      if (state.ended) return core.diagnostics.lateEvent();
+      let why: RetryReason = reason;
+      if (!isRetryReason(reason)) {
+        core.diagnostics.droppedValue('retry_reason', 'not_a_number', reason);
+        why = 'unknown';
+      }
+      let backoff = backoffSeconds;
+      const invalid = invalidNonNegative(backoff);
+      if (invalid) {
+        core.diagnostics.droppedValue('backoff_seconds', invalid, backoff);
+        backoff = 0;
+      }
+      const stepId = opts.stepId ?? core.currentStep(state);
+      state.retries++;
+      state.retriesByReason[why] = (state.retriesByReason[why] ?? 0) + 1;
+      state.retryBackoffSeconds += backoff;
+      core.emit({
+        kind: 'retry',
+        run_id: state.meta.run_id,
+        flow_id: state.meta.flow_id,
+        agent: state.meta.agent,
+        step_id: stepId,
+        reason: why,
+        attempt: state.nextAttempt(stepId),
+        backoff_seconds: backoff,
+        ts: isoAt(monotonicMs()),
+      });
+    });
+  }
+
+  /** ARX's `tokens_in`: input tokens spent outside an `llmCall`, priced by `model` when known. */
+  tokensIn(model: string, count: number): void {
+    this.addLooseTokens(model, count, 'in');
+  }
+
+  /** ARX's `tokens_out`. */
+  tokensOut(model: string, count: number): void {
+    this.addLooseTokens(model, count, 'out');
+  }
+
+  private addLooseTokens(model: string, count: number, direction: 'in' | 'out'): void {
+    this.guard(() => {
+      const { state, core } = this;
+      if (state.ended) return core.diagnostics.lateEvent();
+      const invalid = invalidNonNegative(count);
+      if (invalid) return core.diagnostics.droppedValue(direction === 'in' ? 'tokens_in' : 'tokens_out', invalid, count);
+      const usage: Usage = direction === 'in' ? { inputTokens: count, outputTokens: 0 } : { inputTokens: 0, outputTokens: count };
+      state.addTokens(usage.inputTokens ?? 0, usage.outputTokens ?? 0, count, 0);
+      state.addCost(core.cost(model, usage).cost_usd);
+      state.checkBudget();
+    });
+  }
+
+  /** Sets the outcome the run ends with when its function returns normally (e.g. `verification_failed`). */
+  setOutcome(outcome: Outcome, errorTypeName?: string): void {
+    if (!isOutcome(outcome)) {
+      this.core.diagnostics.droppedValue('outcome', 'not_a_number', outcome);
+      return;
+    }
+    this.state.outcome = outcome;
+    if (errorTypeName !== undefined) this.state.errorType = errorTypeName;
+  }
+
+  /**
+   * ARX's `flow_end(success, reason)`: ends a run opened with `flowStart`. `reason` is an
+   * outcome name or an error class name (then the outcome is `tool_error`). Idempotent:
+   * a second call returns the first result.
+   */
+  flowEnd(success = true, reason?: string): RunFinish {
+    return this.end(success ? (this.state.outcome ?? 'success') : failureOutcome(this.state, reason), reason);
+  }
+
+  private finished: RunFinish | undefined;
+
+  /** @internal Ends the run with `outcome`; used by `meter.run` and `flowEnd`. */
+  end(outcome: Outcome, errorTypeName?: string): RunFinish {
+    if (this.finished) return this.finished;
+    if (outcome !== 'success' && errorTypeName !== undefined && !isOutcome(errorTypeName)) this.state.errorType = errorTypeName;
+    this.finished = this.core.finish(this.state, outcome);
+    return this.finished;
+  }
+
+  private guard(record: () => void): void {
+    try {
+      record();
+    } catch (err) {
+      this.core.diagnostics.internalError(err);
+    }
+  }
+}
+
+function failureOutcome(state: RunState, reason: string | undefined): Outcome {
+  if (reason !== undefined && isOutcome(reason)) return reason;
+  if (state.outcome !== null && state.outcome !== 'success') return state.outcome;
+  return state.lastFailure === 'llm' ? 'provider_error' : 'tool_error';
+}
+
+
+const MAX_ERROR_LENGTH = 500;
+
+function errorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
+}
