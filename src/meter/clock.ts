@@ -12,3 +12,11 @@ const origin = performance.timeOrigin;
 export function isoAt(monotonic: number): string {
   return new Date(origin + monotonic).toISOString();
 }
+
+/**
+ * `performance.now()` differences carry float noise (0.48747600000001); events keep
+ * microsecond precision, which is what the clock really resolves.
+ */
+export function elapsedMs(start: number, end: number): number {
+  return Math.round((end - start) * 1000) / 1000;
+}

@@ -150,7 +150,7 @@ export class RunState {
       partial: PARTIAL_OUTCOMES.has(outcome),
       started_at: this.startedAt,
       finished_at: isoAt(endMs),
-      elapsed_seconds: (endMs - this.startMs) / 1000,
+      elapsed_seconds: Math.round((endMs - this.startMs) * 1000) / 1e6,
       input_tokens: tokensKnown ? this.inputTokens : null,
       output_tokens: tokensKnown ? this.outputTokens : null,
       total_tokens: tokensKnown ? this.totalTokens : null,

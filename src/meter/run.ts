@@ -167,8 +167,8 @@ export class RunHandle implements Run {
       phase: meta.phase ?? 'default',
       start_ts: isoAt(start),
       end_ts: isoAt(end),
-      duration_ms: end - start,
-      ttft_ms: call.firstTokenMs === null ? null : call.firstTokenMs - start,
+      duration_ms: elapsedMs(start, end),
+      ttft_ms: call.firstTokenMs === null ? null : elapsedMs(start, call.firstTokenMs),
       input_tokens: input,
       output_tokens: output,
       total_tokens: total,
@@ -236,7 +236,7 @@ export class RunHandle implements Run {
       tool,
       start_ts: isoAt(start),
       end_ts: isoAt(end),
-      duration_ms: end - start,
+      duration_ms: elapsedMs(start, end),
       success: !failed,
       error: failed ? errorMessage(err) : null,
     });
@@ -287,7 +287,7 @@ export class RunHandle implements Run {
             exec_mode: state.meta.exec_mode,
             start_ts: isoAt(start),
             end_ts: isoAt(end),
-            duration_ms: end - start,
+            duration_ms: elapsedMs(start, end),
             success,
             error: success ? null : (error ?? 'Error'),
           });

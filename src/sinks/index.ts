@@ -1,0 +1,12 @@
+export { InMemorySink } from './sink.js';
+export type { Sink } from './sink.js';
+export { formatDurationMs, formatCostUsd, formatSummary, SummarySink } from './summary.js';
+export type { SummarySinkOptions } from './summary.js';
+export { JsonlSink, metricsLine, runFolderName, METRICS_FILE, RUN_FILE } from './jsonl.js';
+export type { JsonlSinkOptions } from './jsonl.js';
+export { LogSink } from './log.js';
+export type { LogSinkOptions, LogFormat } from './log.js';
+export type { LogDestination, LogWritable } from './log-destination.js';
+export { formatLogfmt, logfmtPair, logfmtValue } from './logfmt.js';
+export type { LogfmtValue } from './logfmt.js';
+export type { ErrorHandler } from './report-error.js';

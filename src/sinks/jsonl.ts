@@ -1,0 +1,229 @@
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FlowEvent, LlmCall, RunFinished, ToolCall } from '../model/index.js';
+import type { ErrorHandler } from './report-error.js';
+import { ignoreError, reportError } from './report-error.js';
+import type { Sink } from './sink.js';
+import { writeFullySync } from './write-fully.js';
+
+/**
+ * Tier 2, zerg's "progressive disclosure": one folder per run under `runsDir` with
+ *
+ *   metrics.jsonl  one line per LLM call and tool call, zerg's schema first, our extras after
+ *   run.json       the finished run's RunEvent plus its tier-1 `summary`
+ *
+ * zerg's users read metrics.jsonl with `jq -s` one-liners and through an agent tool, so
+ * the line shape is a contract: the seed's keys keep their names and order, and a value
+ * that was not measured is left out rather than written as 0.
+ */
+export const METRICS_FILE = 'metrics.jsonl';
+export const RUN_FILE = 'run.json';
+
+export interface JsonlSinkOptions {
+  /** Parent of the run folders, e.g. `.flowmeter/runs`. Created on demand. */
+  readonly runsDir: string;
+  /** File-system failures (unwritable folder, full disk). Default: ignore; the meter counts them. */
+  readonly onError?: ErrorHandler;
+}
+
+/**
+ * The folder name used for a run. Characters other than letters, digits, `.`, `_` and
+ * `-` become `_` (no path separators), as do runs of dots and a leading dot (no `.`,
+ * `..` or hidden folders), so `../../etc` becomes `______etc` inside runsDir. Distinct
+ * ids may map to one folder (`a/b` and `a_b`); their lines then share an append-only file.
+ */
+export function runFolderName(runId: string): string {
+  if (runId === '') return '_';
+  return runId
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/\.{2,}/g, (dots) => '_'.repeat(dots.length))
+    .replace(/^\./, '_');
+}
+
+/** One metrics.jsonl line (without the newline), built by concatenation: no object per event. */
+export function metricsLine(event: LlmCall | ToolCall): string {
+  return event.kind === 'llm_call' ? llmCallLine(event) : toolCallLine(event);
+}
+
+function llmCallLine(e: LlmCall): string {
+  // zerg's keys, in zerg's order (prompt/completion are its names for input/output).
+  let line =
+    '{"event":"llm_call","phase":' + JSON.stringify(e.phase) +
+    ',"model":' + JSON.stringify(e.model) +
+    ',"start_ts":' + JSON.stringify(e.start_ts) +
+    ',"end_ts":' + JSON.stringify(e.end_ts) +
+    ',"duration_ms":' + num(e.duration_ms) +
+    optNum('prompt_tokens', e.input_tokens) +
+    optNum('completion_tokens', e.output_tokens) +
+    optNum('total_tokens', e.total_tokens);
+  // flowmeter's extras.
+  line +=
+    ',"provider":' + JSON.stringify(e.provider) +
+    ',"run_id":' + JSON.stringify(e.run_id) +
+    optStr('step_id', e.step_id) +
+    optNum('ttft_ms', e.ttft_ms) +
+    optNum('cached_input_tokens', e.cached_input_tokens) +
+    optNum('cost_usd', e.cost_usd) +
+    optStr('cost_source', e.cost_source) +
+    ',"streaming":' + String(e.streaming) +
+    ',"cache_hit":' + String(e.cache_hit) +
+    optStr('error_type', e.error_type);
+  return line + '}';
+}
+
+function toolCallLine(e: ToolCall): string {
+  return (
+    '{"event":"tool_call","tool":' + JSON.stringify(e.tool) +
+    ',"start_ts":' + JSON.stringify(e.start_ts) +
+    ',"end_ts":' + JSON.stringify(e.end_ts) +
+    ',"duration_ms":' + num(e.duration_ms) +
+    ',"success":' + String(e.success) +
+    // zerg: "optional error message if success=false".
+    (e.success ? '' : optStr('error', e.error)) +
+    ',"run_id":' + JSON.stringify(e.run_id) +
+    optStr('step_id', e.step_id) +
+    '}'
+  );
+}
+
+/** A required number; JSON has no NaN, so a non-finite value becomes null rather than a broken line. */
+function num(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
+function optNum(key: string, value: number | null): string {
+  return value === null || !Number.isFinite(value) ? '' : ',"' + key + '":' + String(value);
+}
+
+function optStr(key: string, value: string | null): string {
+  return value === null ? '' : ',"' + key + '":' + JSON.stringify(value);
+}
+
+/**
+ * Appends whole lines with one synchronous write per run per batch on an fd opened
+ * with the append flag. Batches arrive on the audit path after the recording call has
+ * returned, so the run never waits for the disk; a crash leaves complete lines only.
+ */
+export class JsonlSink implements Sink {
+  readonly name = 'jsonl';
+  private readonly runsDir: string;
+  private readonly onError: ErrorHandler;
+  /** One append fd per active run, closed when the run finishes. */
+  private readonly fds = new Map<string, number>();
+  /** The current batch's lines per run; reused across batches. */
+  private readonly pending = new Map<string, string>();
+  private closed = false;
+
+  constructor(options: JsonlSinkOptions) {
+    if (typeof options.runsDir !== 'string' || options.runsDir === '') {
+      throw new Error('JsonlSink needs `runsDir`, the folder that holds one folder per run (e.g. ".flowmeter/runs")');
+    }
+    this.runsDir = options.runsDir;
+    this.onError = options.onError ?? ignoreError;
+  }
+
+  write(events: readonly FlowEvent[]): void {
+    if (this.closed) {
+      if (events.length > 0) reportError(this.onError, new Error(`JsonlSink is closed; dropped ${events.length} events`));
+      return;
+    }
+    for (const event of events) {
+      switch (event.kind) {
+        case 'run_started':
+          // The file exists from the start, so a run without calls still has one.
+          this.ensureOpen(event.run.run_id);
+          break;
+        case 'llm_call':
+        case 'tool_call':
+          this.enqueue(event.run_id, metricsLine(event));
+          break;
+        case 'run_finished':
+          this.finishRun(event);
+          break;
+        case 'step_started':
+        case 'step_finished':
+        case 'retry':
+          break;
+        default: {
+          const unreachable: never = event;
+          return unreachable;
+        }
+      }
+    }
+    for (const [runId, text] of this.pending) this.append(runId, text);
+    this.pending.clear();
+  }
+
+  /** Writes are synchronous; there is nothing to flush. */
+  flush(): void {}
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fd of this.fds.values()) this.closeFd(fd);
+    this.fds.clear();
+    this.pending.clear();
+  }
+
+  private enqueue(runId: string, line: string): void {
+    const text = this.pending.get(runId);
+    this.pending.set(runId, text === undefined ? line + '\n' : text + line + '\n');
+  }
+
+  private ensureOpen(runId: string): number | undefined {
+    const open = this.fds.get(runId);
+    if (open !== undefined) return open;
+    try {
+      const dir = join(this.runsDir, runFolderName(runId));
+      mkdirSync(dir, { recursive: true });
+      const fd = openSync(join(dir, METRICS_FILE), 'a');
+      this.fds.set(runId, fd);
+      return fd;
+    } catch (err) {
+      reportError(this.onError, err);
+      return undefined;
+    }
+  }
+
+  private append(runId: string, text: string): void {
+    // A run whose run_started was missed (or failed to open) is opened on its first lines.
+    const fd = this.ensureOpen(runId);
+    if (fd === undefined) return;
+    try {
+      writeFullySync(fd, text);
+    } catch (err) {
+      reportError(this.onError, err);
+    }
+  }
+
+  private finishRun(event: RunFinished): void {
+    const runId = event.run.run_id;
+    // The run's last lines go out before run.json, so run.json marks a complete folder.
+    const text = this.pending.get(runId);
+    if (text !== undefined) {
+      this.pending.delete(runId);
+      this.append(runId, text);
+    }
+    const fd = this.ensureOpen(runId);
+    if (fd === undefined) return;
+    try {
+      const path = join(this.runsDir, runFolderName(runId), RUN_FILE);
+      // Write then rename: a reader never sees a half-written run.json.
+      writeFileSync(path + '.tmp', JSON.stringify({ ...event.event, summary: event.summary }, null, 2) + '\n');
+      renameSync(path + '.tmp', path);
+    } catch (err) {
+      reportError(this.onError, err);
+    } finally {
+      this.fds.delete(runId);
+      this.closeFd(fd);
+    }
+  }
+
+  private closeFd(fd: number): void {
+    try {
+      closeSync(fd);
+    } catch (err) {
+      reportError(this.onError, err);
+    }
+  }
+}

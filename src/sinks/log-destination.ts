@@ -1,0 +1,71 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFullySync } from './write-fully.js';
+
+/** Anything with a `write(string)`: a Writable, a test collector, a custom transport. */
+export interface LogWritable {
+  write(chunk: string): unknown;
+}
+
+/** Where tier-3 lines go: fd 2, fd 1, a file (appended, folder created), or a writable. */
+export type LogDestination = 'stderr' | 'stdout' | { readonly path: string } | LogWritable;
+
+/** Takes one whole batch of lines per call; throws on failure (the sink reports it). */
+export interface BatchOutput {
+  write(text: string): void;
+  close(): void;
+}
+
+export function openLogDestination(destination: LogDestination): BatchOutput {
+  if (destination === 'stderr') return fdOutput(2);
+  if (destination === 'stdout') return fdOutput(1);
+  // Check `write` first: a fs.WriteStream has both `write` and `path`, and is a writable.
+  if (typeof destination === 'object' && destination !== null) {
+    if ('write' in destination && typeof destination.write === 'function') return writableOutput(destination);
+    if ('path' in destination && typeof destination.path === 'string' && destination.path !== '') {
+      return new FileOutput(destination.path);
+    }
+  }
+  throw new Error(
+    "LogSink `destination` must be 'stderr', 'stdout', { path: 'logs/flowmeter.log' } or an object with write(string)",
+  );
+}
+
+/**
+ * stdout and stderr are written with fs.writeSync, not process.stderr.write: the batch
+ * reaches the fd before write() returns, even if the process exits right after the
+ * synchronous end-of-run batch.
+ */
+function fdOutput(fd: number): BatchOutput {
+  return {
+    write: (text) => writeFullySync(fd, text),
+    // The process owns fds 1 and 2.
+    close: () => {},
+  };
+}
+
+function writableOutput(writable: LogWritable): BatchOutput {
+  return { write: (text) => void writable.write(text), close: () => {} };
+}
+
+/** Appends to a file; opened on the first batch, so an unwritable path is reported, not thrown at startup. */
+class FileOutput implements BatchOutput {
+  private fd: number | undefined;
+
+  constructor(private readonly path: string) {}
+
+  write(text: string): void {
+    if (this.fd === undefined) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.fd = openSync(this.path, 'a');
+    }
+    writeFullySync(this.fd, text);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    closeSync(fd);
+  }
+}
