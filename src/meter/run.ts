@@ -1,6 +1,6 @@
 import type { FlowEvent, LlmCall, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
 import { invalidNonNegative, isOutcome, isRetryReason } from '../model/index.js';
-import { isoAt, monotonicMs } from './clock.js';
+import { elapsedMs, isoAt, monotonicMs } from './clock.js';
 import { errorType } from './errors.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { RunState } from './run-state.js';
