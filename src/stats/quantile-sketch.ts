@@ -46,7 +46,7 @@ export class QuantileSketch {
    */
   add(value: number): void {
     if (invalidNonNegative(value) !== null) return;
-    // -0 would become the reported min and print as "-0" in JSON diffs; it is a zero.
+    // -0 is a zero; store +0 so min never reads -0, which Object.is and toEqual tell apart.
     this.#sketch.accept(value === 0 ? 0 : value);
   }
 

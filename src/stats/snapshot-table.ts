@@ -98,7 +98,9 @@ export function formatUsd(usd: number): string {
 /** `toPrecision` switches to exponent notation for large and tiny values; this never does. */
 function significant(value: number, digits: number): string {
   if (value === 0) return '0';
-  const magnitude = Math.floor(Math.log10(Math.abs(value)));
+  let magnitude = Math.floor(Math.log10(Math.abs(value)));
+  // 0.9996 rounds up to 1.000, a digit too many: round again at the next magnitude.
+  if (Math.abs(Number(value.toFixed(Math.max(0, digits - 1 - magnitude)))) >= 10 ** (magnitude + 1)) magnitude += 1;
   return value.toFixed(Math.max(0, digits - 1 - magnitude));
 }
 
