@@ -9,8 +9,33 @@ export const monotonicMs: () => number = () => performance.now();
 
 const origin = performance.timeOrigin;
 
+let minuteStart = Number.NaN;
+let minutePrefix = '';
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+
+function pad3(n: number): string {
+  return n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`;
+}
+
+/**
+ * ISO 8601 (UTC, millisecond precision — exactly `Date#toISOString`'s output) for a
+ * monotonic reading. `toISOString` was 40% of the cost of recording a call, so the
+ * `YYYY-MM-DDTHH:MM:` prefix is built once a minute and only seconds and milliseconds
+ * are formatted per event.
+ */
 export function isoAt(monotonic: number): string {
-  return new Date(origin + monotonic).toISOString();
+  const ms = Math.floor(origin + monotonic);
+  const offset = ms - minuteStart;
+  if (!(offset >= 0 && offset < 60_000)) {
+    minuteStart = ms - (ms % 60_000);
+    minutePrefix = new Date(minuteStart).toISOString().slice(0, 17);
+    return isoAt(monotonic);
+  }
+  const seconds = Math.floor(offset / 1000);
+  return `${minutePrefix}${pad2(seconds)}.${pad3(offset - seconds * 1000)}Z`;
 }
 
 /**

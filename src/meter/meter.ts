@@ -230,9 +230,11 @@ export class Meter {
   }
 
   private currentOrNoop(): Run {
+    // Off means off: not even the async-context lookup.
+    if (!this.enabled) return NOOP_RUN;
     const scope = this.storage.getStore();
     if (scope) return scope.state.handle;
-    if (this.enabled) this.diag.unattributed();
+    this.diag.unattributed();
     return NOOP_RUN;
   }
 

@@ -1,10 +1,8 @@
 import type { ExecMode } from '../model/index.js';
-import type { Sink } from '../sinks/sink.js';
+import type { LogDestination, Sink } from '../sinks/index.js';
 import type { WarningHandler } from './diagnostics.js';
 import { MeterConfigError } from './errors.js';
 import type { Budget } from './run-state.js';
-
-export type LogDestination = 'stderr' | 'stdout' | { readonly path: string };
 
 export interface LogOptions {
   /** `logfmt` (grep-able, the default) or `json` (pino). */

@@ -127,12 +127,21 @@ export class RunHandle implements Run {
     try {
       result = await fn(call);
     } catch (err) {
-      this.guard(() => this.recordLlm(meta, call, start, undefined, err));
+      this.safeRecordLlm(meta, call, start, undefined, err);
       state.noteFailure('llm', err);
       throw err;
     }
-    this.guard(() => this.recordLlm(meta, call, start, result, undefined));
+    this.safeRecordLlm(meta, call, start, result, undefined);
     return result;
+  }
+
+  // try/catch inline rather than through `guard(() => …)`: no closure per call on the hot path.
+  private safeRecordLlm(meta: LlmCallMeta, call: CallContext, start: number, result: unknown, err: unknown): void {
+    try {
+      this.recordLlm(meta, call, start, result, err);
+    } catch (internal) {
+      this.core.diagnostics.internalError(internal);
+    }
   }
 
   private recordLlm(meta: LlmCallMeta, call: CallContext, start: number, result: unknown, err: unknown): void {
@@ -196,6 +205,12 @@ export class RunHandle implements Run {
   /** Drops (and counts) every usage field that is not a finite non-negative number. */
   private cleanUsage(usage: Usage | undefined): Usage | undefined {
     if (usage === undefined) return undefined;
+    let valid = true;
+    for (const field of USAGE_FIELDS) {
+      const value = usage[field];
+      if (value !== undefined && invalidNonNegative(value) !== null) valid = false;
+    }
+    if (valid) return usage;
     let clean: Record<string, number> | undefined;
     for (const field of USAGE_FIELDS) {
       const value = usage[field];

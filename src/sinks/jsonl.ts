@@ -1,6 +1,7 @@
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowEvent, LlmCall, RunFinished, ToolCall } from '../model/index.js';
+import { openLineFile } from './line-file.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
 import type { Sink } from './sink.js';
@@ -102,7 +103,9 @@ function optStr(key: string, value: string | null): string {
 /**
  * Appends whole lines with one synchronous write per run per batch on an fd opened
  * with the append flag. Batches arrive on the audit path after the recording call has
- * returned, so the run never waits for the disk; a crash leaves complete lines only.
+ * returned, so the run never waits for the disk. A crash between writes leaves complete
+ * lines only; a fragment left by a kill during a write is cut off if the run's file is
+ * opened again (see line-file.ts).
  */
 export class JsonlSink implements Sink {
   readonly name = 'jsonl';
@@ -176,7 +179,7 @@ export class JsonlSink implements Sink {
     try {
       const dir = join(this.runsDir, runFolderName(runId));
       mkdirSync(dir, { recursive: true });
-      const fd = openSync(join(dir, METRICS_FILE), 'a');
+      const fd = openLineFile(join(dir, METRICS_FILE));
       this.fds.set(runId, fd);
       return fd;
     } catch (err) {
