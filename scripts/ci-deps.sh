@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the programs the tests use that npm does not provide. Safe to run repeatedly:
+# it installs only what is missing. Tests that need these fail (not skip) in CI.
+set -euo pipefail
+
+need=()
+command -v jq >/dev/null 2>&1 || need+=(jq)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "ci-deps: all present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ci-deps: missing ${need[*]} and not root; install them with your package manager" >&2
+  exit 1
+fi
+echo "ci-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${need[@]}" >/dev/null
