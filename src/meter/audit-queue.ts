@@ -64,7 +64,7 @@ export class AuditQueue {
       this.diagnostics.sinkError(slot.sink.name, err);
       return;
     }
-    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return;
+    if (result === undefined || typeof result.then !== 'function') return;
     slot.pending++;
     const settled: Promise<void> = result.then(
       () => undefined,

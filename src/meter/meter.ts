@@ -134,20 +134,23 @@ export class Meter {
     if (init.signal?.aborted) onCancel();
     else init.signal?.addEventListener('abort', onCancel, { once: true });
 
+    // The run's signal is only ever aborted with one of our Error classes (run-state.ts).
+    const stopped = new Promise<never>((_, reject) => {
+      if (state.signal.aborted) reject(state.signal.reason as Error);
+      else state.signal.addEventListener('abort', () => reject(state.signal.reason as Error), { once: true });
+    });
+    stopped.catch(swallow);
     const work = this.storage.run({ state, stepId: null }, async () => fn(handle));
     // If a budget or timeout ends the run first, `work` may still reject later; that
     // rejection belongs to a finished run and must not become an unhandled rejection.
     work.catch(swallow);
-    const stopped = new Promise<never>((_, reject) => {
-      if (state.signal.aborted) reject(state.signal.reason);
-      else state.signal.addEventListener('abort', () => reject(state.signal.reason), { once: true });
-    });
-    stopped.catch(swallow);
 
     let result: { ok: true; value: T } | { ok: false; error: unknown };
     let outcome: Outcome;
     try {
-      result = { ok: true, value: await Promise.race([work, stopped]) };
+      // `stopped` first: when both have settled before the race (a signal aborted before the
+      // run, a budget crossed in synchronous code), the stop decides the outcome.
+      result = { ok: true, value: await Promise.race([stopped, work]) };
       outcome = state.outcome ?? 'success';
     } catch (error) {
       result = { ok: false, error };
