@@ -45,3 +45,8 @@ export function isoAt(monotonic: number): string {
 export function elapsedMs(start: number, end: number): number {
   return Math.round((end - start) * 1000) / 1000;
 }
+
+/** USD amounts are kept to 1e-10: sums of per-call costs otherwise print as 0.0040000000000000001. */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e10) / 1e10;
+}

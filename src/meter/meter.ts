@@ -2,12 +2,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
 import { PriceBook, resolveCost } from '../pricing/index.js';
+import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
 import type { Sink } from '../sinks/index.js';
 import { RunStats } from '../stats/index.js';
 import type { RunSnapshot } from '../stats/index.js';
 import { AuditQueue } from './audit-queue.js';
-import { monotonicMs } from './clock.js';
+import { monotonicMs, roundUsd } from './clock.js';
 import { Diagnostics } from './diagnostics.js';
 import type { DiagnosticsSnapshot } from './diagnostics.js';
 import { MeterConfigError, errorType, outcomeOfError } from './errors.js';
@@ -274,7 +275,7 @@ export class Meter {
       diagnostics: this.diag,
       emit: (event: FlowEvent) => this.queue.push(event),
       cost: (model: string, usage: Usage) =>
-        resolveCost(
+        roundCost(resolveCost(
           {
             providerCostUsd: usage.costUsd,
             usage:
@@ -283,7 +284,7 @@ export class Meter {
                 : null,
           },
           this.prices,
-        ),
+        )),
       inStep: <T>(state: RunState, stepId: string, fn: () => Promise<T>) => this.storage.run({ state, stepId }, fn),
       currentStep: (state: RunState) => {
         const scope = this.storage.getStore();
@@ -304,6 +305,15 @@ export class Meter {
       },
     };
   }
+}
+
+/**
+ * Tokens × price per million leaves float noise (0.000023699999999999997); a table
+ * estimate is kept to 1e-10 USD, far below any price's own precision. A cost the
+ * provider reported is kept exactly as reported.
+ */
+function roundCost(cost: ResolvedCost): ResolvedCost {
+  return cost.cost_source === 'price_table' && cost.cost_usd !== null ? { ...cost, cost_usd: roundUsd(cost.cost_usd) } : cost;
 }
 
 function validateBudget(budget: Budget): void {

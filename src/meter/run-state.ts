@@ -1,5 +1,5 @@
 import type { BudgetLimit, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
-import { isoAt } from './clock.js';
+import { isoAt, roundUsd } from './clock.js';
 import { BudgetExceededError, RunCancelledError, RunTimeoutError } from './errors.js';
 import type { FailureSource } from './errors.js';
 import type { Run } from './run.js';
@@ -155,7 +155,7 @@ export class RunState {
       output_tokens: tokensKnown ? this.outputTokens : null,
       total_tokens: tokensKnown ? this.totalTokens : null,
       cached_input_tokens: tokensKnown ? this.cachedInputTokens : null,
-      cost_usd: this.costUnknown ? null : this.costUsd,
+      cost_usd: this.costUnknown ? null : roundUsd(this.costUsd),
       limits_exceeded: [...this.limitsExceeded],
       retries: this.retries,
       retries_by_reason: { ...this.retriesByReason },
