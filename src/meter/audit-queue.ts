@@ -79,46 +79,46 @@ export class AuditQueue {
 
   /**
    * Drains, then waits for async sinks to settle their batches and flush, but no longer
-   * than `timeoutMs`: a hung sink cannot hold up shutdown forever.
+   * than `timeoutMs`: a hung sink cannot hold up shutdown forever. A sink that is given
+   * up on is counted, since its batches may never be written.
    */
   async flush(timeoutMs: number): Promise<void> {
     this.drain();
-    const work = Promise.all(
-      this.slots.map(async (slot) => {
-        await Promise.all(slot.inFlight);
-        try {
-          await slot.sink.flush?.();
-        } catch (err) {
-          this.diagnostics.sinkError(slot.sink.name, err);
-        }
-      }),
-    );
-    await settleWithin(work, timeoutMs);
+    await this.eachSink('flush', timeoutMs, async (slot) => {
+      await Promise.all(slot.inFlight);
+      await slot.sink.flush?.();
+    });
   }
 
   async close(timeoutMs: number): Promise<void> {
     await this.flush(timeoutMs);
-    const work = Promise.all(
+    await this.eachSink('close', timeoutMs, async (slot) => {
+      await slot.sink.close?.();
+    });
+  }
+
+  /** Runs `step` for every sink at once; a failure, or no answer within `timeoutMs`, counts against that sink. */
+  private async eachSink(what: string, timeoutMs: number, step: (slot: SinkSlot) => Promise<void>): Promise<void> {
+    await Promise.all(
       this.slots.map(async (slot) => {
-        try {
-          await slot.sink.close?.();
-        } catch (err) {
-          this.diagnostics.sinkError(slot.sink.name, err);
+        const work = step(slot).catch((err: unknown) => this.diagnostics.sinkError(slot.sink.name, err));
+        if (!(await settleWithin(work, timeoutMs))) {
+          this.diagnostics.sinkError(slot.sink.name, new Error(`${what} did not finish within ${timeoutMs}ms`));
         }
       }),
     );
-    await settleWithin(work, timeoutMs);
   }
 }
 
-async function settleWithin(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+/** True when `work` settled within `timeoutMs`. */
+async function settleWithin(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
     timer.unref();
   });
   try {
-    await Promise.race([work.then(() => undefined), timeout]);
+    return await Promise.race([work.then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
   }

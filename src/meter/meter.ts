@@ -96,6 +96,8 @@ export class Meter {
     this.enabled = this.options.enabled;
     this.defaults = options.defaults ?? {};
     this.budget = options.budget ?? {};
+    // A bad meter-wide budget is a configuration mistake: say so here, not at the first run.
+    validateBudget(this.budget);
     this.diag = new Diagnostics(options.onWarning);
     this.prices = new PriceBook({ file: this.options.pricesFile, models: options.prices?.models });
     const sinks: Sink[] = [];
@@ -297,6 +299,9 @@ export class Meter {
         state.ended = true;
         const event = state.toRunEvent(monotonicMs(), outcome);
         const summary = formatSummary(event);
+        // Make room first: a burst of call events filling the queue must not crowd out the
+        // one event that carries the run's RunEvent (run.json, the run's log line).
+        this.queue.drain();
         this.queue.push({ kind: 'run_finished', run: state.meta, ts: event.finished_at, event, summary });
         // Synchronous sinks (files, logs) have the whole run when `run()` resolves.
         this.queue.drain();
@@ -316,11 +321,17 @@ function roundCost(cost: ResolvedCost): ResolvedCost {
   return cost.cost_source === 'price_table' && cost.cost_usd !== null ? { ...cost, cost_usd: roundUsd(cost.cost_usd) } : cost;
 }
 
+/** The longest delay `setTimeout` honours; past it Node.js fires after 1 ms instead. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 function validateBudget(budget: Budget): void {
   for (const [name, value] of Object.entries(budget)) {
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
       throw new MeterConfigError(`budget.${name} must be a non-negative number, got ${String(value)}`);
     }
+  }
+  if (budget.timeoutMs !== undefined && budget.timeoutMs > MAX_TIMEOUT_MS) {
+    throw new MeterConfigError(`budget.timeoutMs must be at most ${MAX_TIMEOUT_MS} (about 24.8 days), got ${budget.timeoutMs}; leave it out for no timeout`);
   }
 }
 

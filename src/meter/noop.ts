@@ -10,18 +10,43 @@ const NOOP_CALL: LlmCallContext = {
   cacheHit: () => undefined,
 };
 
+/** The caller's own error, unchanged, as the measured (async) methods would reject with it. */
+function rejected<T>(err: unknown): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- not ours to wrap
+  return Promise.reject(err);
+}
+
 /**
  * The run handed out when metrics are off. Each method only calls through, and
  * `Promise.resolve(p)` returns `p` itself for a native promise, so the disabled path
- * allocates nothing per call (the bench measures it).
+ * allocates nothing per call (the bench measures it). A synchronous throw still comes
+ * back as a rejection: the methods return promises, on or off.
  */
 export const NOOP_RUN: Run = {
   id: '',
   meta: { run_id: '', flow_id: '', task_id: null, agent: '', exec_mode: 'live', branch: '', attributes: {} },
   signal: NEVER_ABORTED,
-  llmCall: (_meta, fn) => Promise.resolve(fn(NOOP_CALL)),
-  toolCall: (_name, fn) => Promise.resolve(fn()),
-  step: <T>(_id: string, a: unknown, b?: () => Promise<T> | T): Promise<T> => Promise.resolve((typeof a === 'function' ? (a as () => Promise<T> | T) : b!)()),
+  llmCall: (_meta, fn) => {
+    try {
+      return Promise.resolve(fn(NOOP_CALL));
+    } catch (err) {
+      return rejected(err);
+    }
+  },
+  toolCall: (_name, fn) => {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return rejected(err);
+    }
+  },
+  step: <T>(_id: string, a: unknown, b?: () => Promise<T> | T): Promise<T> => {
+    try {
+      return Promise.resolve((typeof a === 'function' ? (a as () => Promise<T> | T) : b!)());
+    } catch (err) {
+      return rejected(err);
+    }
+  },
   stepTimer: () => NOOP_TIMER,
   retry: () => undefined,
   tokensIn: () => undefined,

@@ -81,20 +81,26 @@ export class RunState {
     else this.costUsd += cost;
   }
 
-  /** Checks token and cost budgets; aborts the run on the first one crossed. */
+  /**
+   * Checks token and cost budgets; aborts the run with the first one crossed and lists
+   * every one crossed. Known cost is a lower bound of the real cost when some call's cost
+   * is unknown, so a known cost above the limit has crossed it either way.
+   */
   checkBudget(): void {
     if (this.controller.signal.aborted) return;
     const { maxTokens, maxCostUsd } = this.budget;
     if (maxTokens !== undefined && this.totalTokens > maxTokens) {
       this.exceed('max_tokens', this.totalTokens, maxTokens);
-    } else if (maxCostUsd !== undefined && !this.costUnknown && this.costUsd > maxCostUsd) {
+    }
+    if (maxCostUsd !== undefined && this.costUsd > maxCostUsd) {
       this.exceed('max_cost_usd', this.costUsd, maxCostUsd);
     }
   }
 
   exceed(limit: BudgetLimit, used: number, allowed: number): void {
     if (!this.limitsExceeded.includes(limit)) this.limitsExceeded.push(limit);
-    this.controller.abort(new BudgetExceededError(limit, used, allowed));
+    // A second limit crossed by the same call is listed; the first one stays the reason.
+    if (!this.controller.signal.aborted) this.controller.abort(new BudgetExceededError(limit, used, allowed));
   }
 
   timeOut(timeoutMs: number): void {

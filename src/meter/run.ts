@@ -1,7 +1,7 @@
 import type { FlowEvent, LlmCall, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
 import { invalidNonNegative, isOutcome, isRetryReason } from '../model/index.js';
 import { elapsedMs, isoAt, monotonicMs } from './clock.js';
-import { errorType } from './errors.js';
+import { errorType, outcomeOfError } from './errors.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { RunState } from './run-state.js';
 import type { Usage, UsageOption } from './usage.js';
@@ -57,6 +57,16 @@ export interface StepTimer {
 }
 
 const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'totalTokens', 'cachedInputTokens', 'cacheWriteTokens', 'costUsd'] as const;
+
+/** Diagnostics name a dropped field as the event does (`input_tokens:negative`, DiagnosticsSnapshot). */
+const USAGE_FIELD_NAMES: Readonly<Record<(typeof USAGE_FIELDS)[number], string>> = {
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  totalTokens: 'total_tokens',
+  cachedInputTokens: 'cached_input_tokens',
+  cacheWriteTokens: 'cache_write_tokens',
+  costUsd: 'cost_usd',
+};
 
 class CallContext implements LlmCallContext {
   firstTokenMs: number | null = null;
@@ -216,7 +226,7 @@ export class RunHandle implements Run {
       const value = usage[field];
       if (value === undefined) continue;
       const invalid = invalidNonNegative(value);
-      if (invalid) this.core.diagnostics.droppedValue(field, invalid, value);
+      if (invalid) this.core.diagnostics.droppedValue(USAGE_FIELD_NAMES[field], invalid, value);
       else (clean ??= {})[field] = value;
     }
     return clean;
@@ -280,6 +290,11 @@ export class RunHandle implements Run {
     const model = meta.model ?? null;
     let open = true;
     this.guard(() => {
+      if (state.ended) {
+        // Nothing to pair with an end: the step is neither emitted nor counted in flight.
+        open = false;
+        return core.diagnostics.lateEvent();
+      }
       state.steps++;
       core.inflight(state.meta.flow_id, 1);
       core.emit({ kind: 'step_started', run_id: state.meta.run_id, flow_id: state.meta.flow_id, step_id: id, agent: state.meta.agent, model, ts: isoAt(start) });
@@ -384,7 +399,14 @@ export class RunHandle implements Run {
    * a second call returns the first result.
    */
   flowEnd(success = true, reason?: string): RunFinish {
-    return this.end(success ? (this.state.outcome ?? 'success') : failureOutcome(this.state, reason), reason);
+    if (this.finished) return this.finished;
+    const { state } = this;
+    if (state.signal.aborted) {
+      // A crossed budget (or a cancel) decides the outcome whatever the caller reports, as in `meter.run`.
+      state.errorType = errorType(state.signal.reason);
+      return this.end(outcomeOfError(state.signal.reason, null), reason);
+    }
+    return this.end(success ? (state.outcome ?? 'success') : failureOutcome(state, reason), reason);
   }
 
   private finished: RunFinish | undefined;

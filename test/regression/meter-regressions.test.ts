@@ -1,0 +1,129 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { BudgetExceededError, MeterConfigError, createMeter } from '../../src/meter/index.js';
+import { PRICED_MODEL, UNPRICED_MODEL, harness, nextMacrotask, openAiResponse } from '../meter/fixtures.js';
+
+/**
+ * Bugs found while writing the SDK's tests. Each test failed before its fix.
+ * (STYLE.md 10 puts these in test/regression/; this suite was scoped to test/meter/.)
+ */
+describe('regressions', () => {
+  it('ends a run whose signal was aborted before it started with cancelled, not success', async () => {
+    // Both promises had settled before the race; the function's result was listed first and won.
+    const { meter } = harness();
+    const result = await meter.run({ signal: AbortSignal.abort() }, () => 'ran anyway');
+    expect(result.ok).toBe(false);
+    expect(result.event).toMatchObject({ outcome: 'cancelled', partial: true });
+  });
+
+  it('ends a run that crosses its budget in synchronous code with budget_exceeded, not success', async () => {
+    const { meter } = harness();
+    const result = await meter.run({ budget: { maxTokens: 10 } }, (run) => {
+      run.tokensIn(PRICED_MODEL, 11);
+      return 'done';
+    });
+    expect(!result.ok && result.error).toBeInstanceOf(BudgetExceededError);
+    expect(result.event).toMatchObject({ outcome: 'budget_exceeded', partial: true, limits_exceeded: ['max_tokens'] });
+  });
+
+  it('enforces maxCostUsd when known spend passes it, even after a call of unknown cost', async () => {
+    // Known spend is a lower bound of the real spend: above the limit, the limit is crossed.
+    const { meter } = harness();
+    const result = await meter.run({ budget: { maxCostUsd: 5 } }, async () => {
+      await meter.llmCall({ model: UNPRICED_MODEL }, () => openAiResponse(1, 1));
+      await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 0));
+      return 'spent $10+';
+    });
+    expect(result.event).toMatchObject({ outcome: 'budget_exceeded', limits_exceeded: ['max_cost_usd'], cost_usd: null });
+  });
+
+  it('lists every limit a single call crossed', async () => {
+    const { meter } = harness();
+    const result = await meter.run({ budget: { maxTokens: 5, maxCostUsd: 5 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 0)));
+    expect(result.event!.limits_exceeded).toEqual(['max_tokens', 'max_cost_usd']);
+    // The error names the first one.
+    expect(!result.ok && result.error).toMatchObject({ limit: 'max_tokens' });
+  });
+
+  it('ends a flowStart run that crossed its budget with budget_exceeded even if flowEnd(true) says success', () => {
+    const { meter } = harness();
+    const run = meter.flowStart({ flowId: 'f', budget: { maxTokens: 10 } });
+    run.tokensIn(PRICED_MODEL, 20);
+    expect(run.signal.aborted).toBe(true);
+    const event = run.flowEnd(true)!.event;
+    expect(event).toMatchObject({ outcome: 'budget_exceeded', success: false, partial: true, limits_exceeded: ['max_tokens'], error_type: 'BudgetExceededError' });
+  });
+
+  it('keeps the ARX reason as error_type when a flow that crossed its budget ends with flowEnd(false, reason)', () => {
+    const { meter } = harness();
+    const run = meter.flowStart({ flowId: 'f', budget: { maxTokens: 10 } });
+    run.tokensIn(PRICED_MODEL, 20);
+    expect(run.flowEnd(false, 'BudgetError')!.event).toMatchObject({ outcome: 'budget_exceeded', error_type: 'BudgetError' });
+  });
+
+  it('does not emit step_started for a step timer opened after the run finished, nor count it in flight', async () => {
+    const { meter, sink } = harness();
+    const run = meter.flowStart('late_flow');
+    run.flowEnd(true);
+    const timer = run.stepTimer('too_late');
+    expect(meter.inflightSteps().get('late_flow') ?? 0).toBe(0);
+    timer.end();
+    await nextMacrotask();
+    expect(sink.events.map((e) => e.kind)).toEqual(['run_started', 'run_finished']);
+    expect(meter.inflightSteps().get('late_flow') ?? 0).toBe(0);
+    expect(meter.diagnostics().late_events).toBe(1);
+  });
+
+  it('validates the meter-wide budget at construction, not at the first run', () => {
+    expect(() => createMeter({ runsDir: false, log: false, env: {}, budget: { maxTokens: -1 } })).toThrow(MeterConfigError);
+  });
+
+  it('rejects a timeoutMs too long for a Node.js timer instead of timing out after 1 ms', async () => {
+    expect(() => createMeter({ runsDir: false, log: false, env: {}, budget: { timeoutMs: 2 ** 31 } })).toThrow(
+      'budget.timeoutMs must be at most 2147483647 (about 24.8 days), got 2147483648; leave it out for no timeout',
+    );
+    const { meter } = harness();
+    await expect(meter.run({ budget: { timeoutMs: 30 * 24 * 3600 * 1000 } }, () => 'x')).rejects.toThrow(MeterConfigError);
+    const longest = await meter.run({ budget: { timeoutMs: 2 ** 31 - 1 } }, () => 'x');
+    expect(longest.event!.outcome).toBe('success');
+  });
+
+  it('returns a rejected promise, not a synchronous throw, from a call made outside any run', async () => {
+    for (const enabled of [true, false]) {
+      const meter = createMeter({ enabled, runsDir: false, log: false, env: {} });
+      const boom = new Error('provider down');
+      const thrower = (): never => {
+        throw boom;
+      };
+      let llm: Promise<unknown> | undefined;
+      let tool: Promise<unknown> | undefined;
+      let step: Promise<unknown> | undefined;
+      expect(() => {
+        llm = meter.llmCall({ model: PRICED_MODEL }, thrower);
+        tool = meter.toolCall('t', thrower);
+        step = meter.step('s', thrower);
+      }).not.toThrow();
+      await expect(llm).rejects.toBe(boom);
+      await expect(tool).rejects.toBe(boom);
+      await expect(step).rejects.toBe(boom);
+      await meter.close();
+    }
+  });
+
+  it('lets a meter that was never closed be garbage-collected (the exit hook holds it weakly)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const refs = ((): WeakRef<object>[] => {
+      const out: WeakRef<object>[] = [];
+      for (let i = 0; i < 5; i++) out.push(new WeakRef(createMeter({ runsDir: false, log: false, env: {} })));
+      return out;
+    })();
+    // WeakRef targets stay alive until the end of the current job.
+    for (let attempt = 0; attempt < 10 && refs.some((r) => r.deref() !== undefined); attempt++) {
+      await nextMacrotask();
+      gc();
+    }
+    expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
+  });
+});
