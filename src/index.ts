@@ -50,6 +50,7 @@ export type {
   LlmCall,
   ToolCall,
   Retry,
+  TokensRecorded,
   FlowEvent,
   FlowEventKind,
   RunEvent,

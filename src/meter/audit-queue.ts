@@ -66,7 +66,9 @@ export class AuditQueue {
     }
     if (result === undefined || typeof result.then !== 'function') return;
     slot.pending++;
-    const settled: Promise<void> = result.then(
+    // Promise.resolve adopts a foreign thenable inside a job, so a `then` that throws becomes
+    // a rejection here instead of an exception thrown out of the drain.
+    const settled: Promise<void> = Promise.resolve(result).then(
       () => undefined,
       (err: unknown) => this.diagnostics.sinkError(slot.sink.name, err),
     );

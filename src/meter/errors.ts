@@ -54,6 +54,7 @@ export type FailureSource = 'llm' | 'tool';
 interface ErrorLike {
   readonly name?: unknown;
   readonly code?: unknown;
+  readonly cause?: unknown;
   readonly status?: unknown;
   readonly statusCode?: unknown;
   readonly response?: { readonly status?: unknown };
@@ -74,7 +75,22 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_
  */
 export function errorType(err: unknown): string {
   if (typeof err !== 'object' || err === null) return typeof err === 'string' ? 'Error' : typeof err;
-  const e = err as ErrorLike;
+  return transportClass(err as ErrorLike, 0) ?? nameOf(err as ErrorLike);
+}
+
+/** SDK error classes that carry no status or code (OpenAI's and Anthropic's SDKs). */
+const NAMED: Readonly<Record<string, string>> = {
+  APIConnectionError: 'connection_error',
+  APIConnectionTimeoutError: 'timeout',
+  TimeoutError: 'timeout',
+  RateLimitError: 'rate_limit',
+};
+
+/**
+ * Looks through `cause` links too: Node's fetch throws `TypeError: fetch failed` with the
+ * socket error (`ECONNRESET`) as its cause, and SDKs wrap errors the same way.
+ */
+function transportClass(e: ErrorLike, depth: number): string | null {
   const status = statusOf(e);
   if (status === 429) return 'rate_limit';
   if (status === 408) return 'timeout';
@@ -84,7 +100,13 @@ export function errorType(err: unknown): string {
     if (CONNECTION_CODES.has(e.code)) return 'connection_error';
     if (TIMEOUT_CODES.has(e.code)) return 'timeout';
   }
-  if (e.name === 'TimeoutError') return 'timeout';
+  if (typeof e.name === 'string' && NAMED[e.name] !== undefined) return NAMED[e.name] ?? null;
+  const cause = e.cause;
+  if (depth < 4 && typeof cause === 'object' && cause !== null) return transportClass(cause as ErrorLike, depth + 1);
+  return null;
+}
+
+function nameOf(e: ErrorLike): string {
   return typeof e.name === 'string' && e.name.length > 0 ? e.name : 'Error';
 }
 

@@ -62,7 +62,7 @@ const swallow = (): void => undefined;
 function newRunId(): string {
   // Sortable by start time in a folder listing, unique by the random tail.
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return `${stamp}_${randomBytes(4).toString('hex')}`;
+  return `${stamp}_${randomBytes(6).toString('hex')}`;
 }
 
 /** Walks `cause` links: an LLM error wrapped by the agent's code is still an LLM error. */
@@ -118,24 +118,16 @@ export class Meter {
    * Resolves when the run's files are written; never rejects because `fn` failed.
    */
   async run<T>(init: RunInit, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>> {
-    if (!this.enabled) {
+    // A closed meter behaves like a disabled one: the program goes on, unmeasured.
+    if (!this.enabled || this.closing !== undefined) {
       try {
         return { ok: true, value: await fn(NOOP_RUN) };
       } catch (error) {
         return { ok: false, error };
       }
     }
-    const handle = this.open(init);
+    const handle = this.open(init, true);
     const state = this.stateOf(handle);
-    const budget = state.budget;
-    let timer: NodeJS.Timeout | undefined;
-    if (budget.timeoutMs !== undefined) {
-      const timeoutMs = budget.timeoutMs;
-      timer = setTimeout(() => state.timeOut(timeoutMs), timeoutMs);
-    }
-    const onCancel = (): void => state.cancel(init.signal?.reason);
-    if (init.signal?.aborted) onCancel();
-    else init.signal?.addEventListener('abort', onCancel, { once: true });
 
     // The run's signal is only ever aborted with one of our Error classes (run-state.ts).
     const stopped = new Promise<never>((_, reject) => {
@@ -143,7 +135,8 @@ export class Meter {
       else state.signal.addEventListener('abort', () => reject(state.signal.reason as Error), { once: true });
     });
     stopped.catch(swallow);
-    const work = this.storage.run({ state, stepId: null }, async () => fn(handle));
+    // A run cancelled before it starts does not start: its function is not called.
+    const work = state.signal.aborted ? stopped : this.storage.run({ state, stepId: null }, async () => fn(handle));
     // If a budget or timeout ends the run first, `work` may still reject later; that
     // rejection belongs to a finished run and must not become an unhandled rejection.
     work.catch(swallow);
@@ -159,9 +152,6 @@ export class Meter {
       result = { ok: false, error };
       outcome = outcomeOfError(error, failureSource(state, error));
       state.errorType = errorType(error);
-    } finally {
-      clearTimeout(timer);
-      init.signal?.removeEventListener('abort', onCancel);
     }
     const finish = handle.end(outcome);
     return { ...result, event: finish.event, summary: finish.summary };
@@ -175,9 +165,9 @@ export class Meter {
   flowStart(init?: RunInit): Run;
   flowStart(flowId: string, agent?: string, execMode?: 'dry_run' | 'live', branch?: string): Run;
   flowStart(initOrFlow: RunInit | string = {}, agent?: string, execMode?: 'dry_run' | 'live', branch?: string): Run {
-    if (!this.enabled) return NOOP_RUN;
+    if (!this.enabled || this.closing !== undefined) return NOOP_RUN;
     const init: RunInit = typeof initOrFlow === 'string' ? { flowId: initOrFlow, agent, execMode, branch } : initOrFlow;
-    return this.open(init);
+    return this.open(init, false);
   }
 
   /** The run the caller is inside (AsyncLocalStorage), if any. */
@@ -218,7 +208,7 @@ export class Meter {
 
   /** In-flight steps, per flow (ARX's `ar_inflight_steps`). */
   inflightSteps(): ReadonlyMap<string, number> {
-    return this.inflightByFlow;
+    return new Map(this.inflightByFlow);
   }
 
   /** Hands queued events to every sink and waits (bounded by `flushTimeoutMs`) for async ones. */
@@ -248,7 +238,7 @@ export class Meter {
     return handle.state;
   }
 
-  private open(init: RunInit): RunHandle {
+  private open(init: RunInit, holdProcess: boolean): RunHandle {
     const d = this.defaults;
     const meta: RunMeta = {
       run_id: init.runId ?? newRunId(),
@@ -262,14 +252,42 @@ export class Meter {
       ...(init.userId !== undefined && { user_id: init.userId }),
       attributes: init.attributes ?? {},
     };
-    const budget = { ...this.budget, ...init.budget };
+    // A run's budget overrides the meter's limit by limit; an undefined entry keeps the meter's.
+    const budget: Budget = { ...this.budget };
+    for (const [limit, value] of Object.entries(init.budget ?? {}) as [keyof Budget, number | undefined][]) {
+      if (value !== undefined) (budget as Record<keyof Budget, number>)[limit] = value;
+    }
     validateBudget(budget);
     const start = monotonicMs();
     const state = new RunState(meta, start, budget, init.provider ?? d.provider ?? null, init.model ?? d.model ?? null);
     const handle = new RunHandle(this.core, state);
     state.handle = handle;
+    this.watch(state, init.signal, holdProcess);
     this.queue.push({ kind: 'run_started', run: meta, ts: state.startedAt });
     return handle;
+  }
+
+  /**
+   * Arms the run's timeout and links the caller's cancel signal, for `run` and `flowStart`
+   * alike; both are disarmed when the run ends, so a finished run holds no timer.
+   */
+  private watch(state: RunState, signal: AbortSignal | undefined, holdProcess: boolean): void {
+    const { timeoutMs } = state.budget;
+    if (timeoutMs !== undefined) {
+      const timer = setTimeout(() => state.timeOut(timeoutMs), timeoutMs);
+      // `meter.run` is awaited, so its timeout keeps the process up until the run ends. A
+      // `flowStart` run may never be ended; its timer must not keep the process alive.
+      if (!holdProcess) timer.unref();
+      state.onEnd.push(() => clearTimeout(timer));
+    }
+    if (signal !== undefined) {
+      const onCancel = (): void => state.cancel(signal.reason);
+      if (signal.aborted) onCancel();
+      else {
+        signal.addEventListener('abort', onCancel, { once: true });
+        state.onEnd.push(() => signal.removeEventListener('abort', onCancel));
+      }
+    }
   }
 
   private makeCore(): MeterCore {
@@ -297,6 +315,7 @@ export class Meter {
       },
       finish: (state: RunState, outcome: Outcome): RunFinish => {
         state.ended = true;
+        for (const release of state.onEnd) release();
         const event = state.toRunEvent(monotonicMs(), outcome);
         const summary = formatSummary(event);
         // Make room first: a burst of call events filling the queue must not crowd out the

@@ -333,7 +333,7 @@ export class RunHandle implements Run {
       if (state.ended) return core.diagnostics.lateEvent();
       let why: RetryReason = reason;
       if (!isRetryReason(reason)) {
-        core.diagnostics.droppedValue('retry_reason', 'not_a_number', reason);
+        core.diagnostics.droppedValue('retry_reason', 'unknown_name', reason);
         why = 'unknown';
       }
       let backoff = backoffSeconds;
@@ -377,8 +377,21 @@ export class RunHandle implements Run {
       const invalid = invalidNonNegative(count);
       if (invalid) return core.diagnostics.droppedValue(direction === 'in' ? 'tokens_in' : 'tokens_out', invalid, count);
       const usage: Usage = direction === 'in' ? { inputTokens: count, outputTokens: 0 } : { inputTokens: 0, outputTokens: count };
+      const { cost_usd } = core.cost(model, usage);
       state.addTokens(usage.inputTokens ?? 0, usage.outputTokens ?? 0, count, 0);
-      state.addCost(core.cost(model, usage).cost_usd);
+      state.addCost(cost_usd);
+      core.emit({
+        kind: 'tokens',
+        run_id: state.meta.run_id,
+        flow_id: state.meta.flow_id,
+        agent: state.meta.agent,
+        step_id: core.currentStep(state),
+        model,
+        direction,
+        count,
+        cost_usd,
+        ts: isoAt(monotonicMs()),
+      });
       state.checkBudget();
     });
   }
@@ -386,11 +399,12 @@ export class RunHandle implements Run {
   /** Sets the outcome the run ends with when its function returns normally (e.g. `verification_failed`). */
   setOutcome(outcome: Outcome, errorTypeName?: string): void {
     if (!isOutcome(outcome)) {
-      this.core.diagnostics.droppedValue('outcome', 'not_a_number', outcome);
+      this.core.diagnostics.droppedValue('outcome', 'unknown_name', outcome);
       return;
     }
     this.state.outcome = outcome;
-    if (errorTypeName !== undefined) this.state.errorType = errorTypeName;
+    // A handled failure earlier in the run (a retried 429) is not why it ended this way.
+    this.state.errorType = errorTypeName ?? null;
   }
 
   /**

@@ -120,8 +120,25 @@ export interface Retry {
   readonly ts: string;
 }
 
+/**
+ * Tokens spent outside an `llmCall` (ARX's `tokens_in` / `tokens_out`), so that every
+ * view — metrics.jsonl, logs, metrics — sees the same token totals as the RunEvent.
+ */
+export interface TokensRecorded {
+  readonly kind: 'tokens';
+  readonly run_id: string;
+  readonly flow_id: string;
+  readonly agent: string;
+  readonly step_id: string | null;
+  readonly model: string;
+  readonly direction: 'in' | 'out';
+  readonly count: number;
+  readonly cost_usd: number | null;
+  readonly ts: string;
+}
+
 /** Every event the ways in produce. All outputs are views of these. */
-export type FlowEvent = RunStarted | RunFinished | StepStarted | StepFinished | LlmCall | ToolCall | Retry;
+export type FlowEvent = RunStarted | RunFinished | StepStarted | StepFinished | LlmCall | ToolCall | Retry | TokensRecorded;
 
 export type FlowEventKind = FlowEvent['kind'];
 

@@ -10,6 +10,7 @@ export type {
   LlmCall,
   ToolCall,
   Retry,
+  TokensRecorded,
   FlowEvent,
   FlowEventKind,
 } from './events.js';

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FlowEvent, LlmCall, RunFinished, ToolCall } from '../model/index.js';
+import type { FlowEvent, LlmCall, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
 import { openLineFile } from './line-file.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
@@ -42,8 +42,37 @@ export function runFolderName(runId: string): string {
 }
 
 /** One metrics.jsonl line (without the newline), built by concatenation: no object per event. */
-export function metricsLine(event: LlmCall | ToolCall): string {
-  return event.kind === 'llm_call' ? llmCallLine(event) : toolCallLine(event);
+export function metricsLine(event: LlmCall | ToolCall | TokensRecorded): string {
+  switch (event.kind) {
+    case 'llm_call':
+      return llmCallLine(event);
+    case 'tool_call':
+      return toolCallLine(event);
+    case 'tokens':
+      return tokensLine(event);
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * Tokens recorded outside a call (ARX's tokens_in/tokens_out). A line of its own kind, so
+ * the file's token sums still equal the run's and zerg's `select(.event=="llm_call")`
+ * queries are unaffected.
+ */
+function tokensLine(e: TokensRecorded): string {
+  return (
+    '{"event":"tokens","direction":' + JSON.stringify(e.direction) +
+    ',"model":' + JSON.stringify(e.model) +
+    ',"ts":' + JSON.stringify(e.ts) +
+    ',"tokens":' + num(e.count) +
+    optNum('cost_usd', e.cost_usd) +
+    ',"run_id":' + JSON.stringify(e.run_id) +
+    optStr('step_id', e.step_id) +
+    '}'
+  );
 }
 
 function llmCallLine(e: LlmCall): string {
@@ -138,6 +167,7 @@ export class JsonlSink implements Sink {
           break;
         case 'llm_call':
         case 'tool_call':
+        case 'tokens':
           this.enqueue(event.run_id, metricsLine(event));
           break;
         case 'run_finished':

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { FlowEvent, LlmCall, Retry, RunFinished, ToolCall } from '../model/index.js';
+import type { FlowEvent, LlmCall, Retry, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
 import { runEventToLogRecord } from '../model/index.js';
 import type { BatchOutput, LogDestination } from './log-destination.js';
 import { openLogDestination } from './log-destination.js';
@@ -79,6 +79,17 @@ function retryFields(e: Retry, put: Put): void {
   put('step_id', e.step_id);
 }
 
+/** `tokens_recorded direction=in model=gpt-4 tokens=1500 …`: ARX's tokens_in/out outside a call. */
+function tokensFields(e: TokensRecorded, put: Put): void {
+  put('direction', e.direction);
+  put('model', e.model);
+  put('tokens', e.count);
+  put('run_id', e.run_id);
+  put('flow_id', e.flow_id);
+  put('step_id', e.step_id);
+  put('cost_usd', e.cost_usd);
+}
+
 type Level = 'INFO' | 'WARN';
 
 export class LogSink implements Sink {
@@ -127,6 +138,9 @@ export class LogSink implements Sink {
           break;
         case 'retry':
           this.emit(event.ts, 'WARN', 'retry', event, retryFields);
+          break;
+        case 'tokens':
+          this.emit(event.ts, 'INFO', 'tokens_recorded', event, tokensFields);
           break;
         case 'run_finished':
           this.emitRunEvent(event);

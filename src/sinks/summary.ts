@@ -99,6 +99,7 @@ export class SummarySink implements Sink {
         case 'llm_call':
         case 'tool_call':
         case 'retry':
+        case 'tokens':
           break;
         default: {
           const unreachable: never = event;

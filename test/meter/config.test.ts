@@ -81,6 +81,6 @@ describe('run identity defaults', () => {
     // Sortable by start time to the millisecond; the random tail orders runs within one.
     const stamps = ids.map((id) => id.split('_')[0]!);
     expect([...stamps].sort()).toEqual(stamps);
-    expect(ids[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z_[0-9a-f]{8}$/);
+    expect(ids[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z_[0-9a-f]{12}$/);
   });
 });

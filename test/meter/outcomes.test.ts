@@ -104,7 +104,7 @@ describe('run outcomes', () => {
       run.setOutcome('kinda_ok' as never);
     });
     expect(result.event!.outcome).toBe('success');
-    expect(Object.keys(meter.diagnostics().dropped_values)).toEqual(['outcome:not_a_number']);
+    expect(Object.keys(meter.diagnostics().dropped_values)).toEqual(['outcome:unknown_name']);
   });
 
   it('ends with cancelled and partial=true when the signal aborts, aborting run.signal too', async () => {

@@ -48,7 +48,7 @@ describe('retries', () => {
     });
     expect(result.event).toMatchObject({ retries: 2, retries_by_reason: { unknown: 2 } });
     expect(sink.ofKind('retry').every((r) => r.reason === 'unknown')).toBe(true);
-    expect(meter.diagnostics().dropped_values).toEqual({ 'retry_reason:not_a_number': 2 });
+    expect(meter.diagnostics().dropped_values).toEqual({ 'retry_reason:unknown_name': 2 });
     expect(warnings.filter((w) => w.code === 'FLOWMETER_DROPPED_VALUE')).toHaveLength(1);
     expect(meter.snapshot().retry_reason_distribution).toEqual({ unknown: 2 });
   });

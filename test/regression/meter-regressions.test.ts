@@ -127,3 +127,73 @@ describe('regressions', () => {
     expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
   });
 });
+
+describe('review findings, second round', () => {
+  it('classifies fetch failures by their cause: TypeError("fetch failed") with ECONNRESET is a connection_error', async () => {
+    const { errorType } = await import('../../src/meter/index.js');
+    const fetchFailed = new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+    expect(errorType(fetchFailed)).toBe('connection_error');
+    const sdkError = Object.assign(new Error('Connection error.'), { name: 'APIConnectionError' });
+    expect(errorType(sdkError)).toBe('connection_error');
+    expect(errorType(new TypeError('x is not a function'))).toBe('TypeError');
+  });
+
+  it('does not report an earlier handled failure as the error type of a verification failure', async () => {
+    const { meter } = harness();
+    const result = await meter.run({}, async (run) => {
+      await run.llmCall({ model: PRICED_MODEL }, () => Promise.reject(Object.assign(new Error('429'), { status: 429 }))).catch(() => undefined);
+      run.setOutcome('verification_failed');
+    });
+    expect(result.event?.outcome).toBe('verification_failed');
+    expect(result.event?.error_type).toBeNull();
+  });
+
+  it('keeps the meter-wide token cap when a run budget names the limit as undefined', async () => {
+    const { meter } = harness({ budget: { maxTokens: 10 } });
+    const result = await meter.run({ budget: { maxTokens: undefined, maxCostUsd: 100 } }, async (run) => {
+      await run.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 5));
+    });
+    expect(result.event?.outcome).toBe('budget_exceeded');
+    expect(result.event?.limits_exceeded).toEqual(['max_tokens']);
+  });
+
+  it('does not call the function of a run whose signal was aborted before it started', async () => {
+    const { meter } = harness();
+    let called = false;
+    const result = await meter.run({ signal: AbortSignal.abort() }, () => {
+      called = true;
+    });
+    expect(called).toBe(false);
+    expect(result.event?.outcome).toBe('cancelled');
+  });
+
+  it('ends a flowStart run that outlived its timeout as timeout', async () => {
+    const { meter } = harness();
+    const run = meter.flowStart({ budget: { timeoutMs: 5 } });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(run.signal.aborted).toBe(true);
+    expect(run.flowEnd(true)?.event.outcome).toBe('timeout');
+  });
+
+  it('records ARX tokens_in/tokens_out as events, so metrics.jsonl and logs see the RunEvent totals', async () => {
+    const { meter, sink } = harness();
+    const run = meter.flowStart('my_flow', 'CODER_AI', 'dry_run', 'main');
+    run.tokensIn(PRICED_MODEL, 1500);
+    run.tokensOut(PRICED_MODEL, 800);
+    const finish = run.flowEnd(true)!;
+    await meter.flush();
+    const tokens = sink.ofKind('tokens');
+    expect(tokens.map((t) => [t.direction, t.count])).toEqual([['in', 1500], ['out', 800]]);
+    expect(tokens.reduce((s, t) => s + t.count, 0)).toBe(finish.event.total_tokens);
+    expect(tokens.reduce((s, t) => s + (t.cost_usd ?? 0), 0)).toBeCloseTo(finish.event.cost_usd!, 9);
+  });
+
+  it('behaves like a disabled meter after close: the function runs, nothing is recorded', async () => {
+    const { meter, sink } = harness();
+    await meter.close();
+    const result = await meter.run({}, () => 7);
+    expect(result).toMatchObject({ ok: true, value: 7 });
+    expect(result.event).toBeUndefined();
+    expect(sink.events).toHaveLength(0);
+  });
+});
