@@ -75,7 +75,7 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_
  */
 export function errorType(err: unknown): string {
   if (typeof err !== 'object' || err === null) return typeof err === 'string' ? 'Error' : typeof err;
-  return transportClass(err as ErrorLike, 0) ?? nameOf(err as ErrorLike);
+  return transportClass(err, 0) ?? nameOf(err);
 }
 
 /** SDK error classes that carry no status or code (OpenAI's and Anthropic's SDKs). */
@@ -102,7 +102,7 @@ function transportClass(e: ErrorLike, depth: number): string | null {
   }
   if (typeof e.name === 'string' && NAMED[e.name] !== undefined) return NAMED[e.name] ?? null;
   const cause = e.cause;
-  if (depth < 4 && typeof cause === 'object' && cause !== null) return transportClass(cause as ErrorLike, depth + 1);
+  if (depth < 4 && typeof cause === 'object' && cause !== null) return transportClass(cause, depth + 1);
   return null;
 }
 
