@@ -215,12 +215,18 @@ export class RunHandle implements Run {
   /** Drops (and counts) every usage field that is not a finite non-negative number. */
   private cleanUsage(usage: Usage | undefined): Usage | undefined {
     if (usage === undefined) return undefined;
-    let valid = true;
-    for (const field of USAGE_FIELDS) {
-      const value = usage[field];
-      if (value !== undefined && invalidNonNegative(value) !== null) valid = false;
+    // Named reads, not `usage[field]` in a loop: keyed access by a variable name is a
+    // megamorphic lookup, and this runs on every call.
+    if (
+      usable(usage.inputTokens) &&
+      usable(usage.outputTokens) &&
+      usable(usage.totalTokens) &&
+      usable(usage.cachedInputTokens) &&
+      usable(usage.cacheWriteTokens) &&
+      usable(usage.costUsd)
+    ) {
+      return usage;
     }
-    if (valid) return usage;
     let clean: Record<string, number> | undefined;
     for (const field of USAGE_FIELDS) {
       const value = usage[field];
@@ -440,6 +446,10 @@ export class RunHandle implements Run {
       this.core.diagnostics.internalError(err);
     }
   }
+}
+
+function usable(value: number | undefined): boolean {
+  return value === undefined || (typeof value === 'number' && value >= 0 && value < Infinity);
 }
 
 function failureOutcome(state: RunState, reason: string | undefined): Outcome {

@@ -7,6 +7,8 @@
  * are backslash-escaped and control characters use JSON's escapes (`\n`, `\t`, `\u0001`).
  */
 
+import { memoizeEncoding } from './memo.js';
+
 export type LogfmtValue = string | number | boolean | null | undefined;
 
 // Anything that would split the pair or the line when written bare.
@@ -16,6 +18,13 @@ const NEEDS_QUOTES = /[\s="\u0000-\u001f\u007f]/;
 /** Encodes one value. Booleans print as `true`/`false`, numbers as JavaScript prints them. */
 export function logfmtValue(value: string | number | boolean): string {
   if (typeof value !== 'string') return String(value);
+  return encodeString(value);
+}
+
+// Label-like strings repeat on nearly every line; see memo.ts.
+const encodeString = memoizeEncoding(encodeStringOnce);
+
+function encodeStringOnce(value: string): string {
   // An empty value is written as `""` so that `key=` never looks like a truncated line.
   if (value === '') return '""';
   if (!NEEDS_QUOTES.test(value)) return value;
