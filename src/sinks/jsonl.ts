@@ -123,6 +123,7 @@ function toolCallLine(e: ToolCall): string {
  * cost of recording a call. Anything with a quote, backslash, control character or
  * surrogate takes the exact JSON.stringify path.
  */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function quoteOnce(value: string): string {
