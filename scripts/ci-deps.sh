@@ -5,6 +5,9 @@ set -euo pipefail
 
 need=()
 command -v jq >/dev/null 2>&1 || need+=(jq)
+# promtool checks every exposition profile; a real Prometheus scrapes `flowmeter serve`.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "ci-deps: all present"

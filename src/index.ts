@@ -57,8 +57,8 @@ export type {
 } from './model/index.js';
 
 // Sinks (the three visibility tiers)
-export { InMemorySink, JsonlSink, LogSink, SummarySink, formatSummary, formatDurationMs } from './sinks/index.js';
-export type { Sink, JsonlSinkOptions, LogSinkOptions, LogFormat, LogDestination } from './sinks/index.js';
+export { InMemorySink, JsonlSink, EventLogSink, LogSink, SummarySink, formatSummary, formatDurationMs } from './sinks/index.js';
+export type { Sink, JsonlSinkOptions, EventLogSinkOptions, LogSinkOptions, LogFormat, LogDestination } from './sinks/index.js';
 
 // Pricing
 export { PriceBook, PricingConfigError, DEFAULT_PRICES, PRICES_AS_OF, resolveCost } from './pricing/index.js';

@@ -25,6 +25,8 @@ export interface MeterOptions {
   readonly enabled?: boolean;
   /** Where `<run_id>/metrics.jsonl` goes; `false` writes no files. Default `.flowmeter/runs` (FLOWMETER_RUNS_DIR). */
   readonly runsDir?: string | false;
+  /** Also keep every event of a run in `<run_id>/events.jsonl` (the audit trail `flowmeter serve` reads). Default true when runsDir is set. */
+  readonly eventLog?: boolean;
   /** Structured logs (tier 3); `false` for none. Default logfmt to stderr (FLOWMETER_LOG_FORMAT, FLOWMETER_LOG_FILE). */
   readonly log?: LogOptions | false;
   /** More sinks, after the built-in ones. */
@@ -47,6 +49,7 @@ export interface MeterOptions {
 export interface ResolvedOptions {
   readonly enabled: boolean;
   readonly runsDir: string | false;
+  readonly eventLog: boolean;
   readonly log: Required<LogOptions> | false;
   readonly pricesFile: string | undefined;
   readonly execMode: ExecMode;
@@ -96,6 +99,7 @@ export function resolveOptions(options: MeterOptions): ResolvedOptions {
   return {
     enabled,
     runsDir: options.runsDir ?? env.FLOWMETER_RUNS_DIR ?? '.flowmeter/runs',
+    eventLog: options.eventLog ?? true,
     log,
     pricesFile: options.prices?.file ?? env.FLOWMETER_PRICES,
     execMode,

@@ -1,12 +1,11 @@
-import { closeSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowEvent, LlmCall, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
-import { openLineFile } from './line-file.js';
+import { memoizeEncoding } from './memo.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
+import { RunFiles } from './run-files.js';
 import type { Sink } from './sink.js';
-import { memoizeEncoding } from './memo.js';
-import { writeFullySync } from './write-fully.js';
 
 /**
  * Tier 2, zerg's "progressive disclosure": one folder per run under `runsDir` with
@@ -26,20 +25,6 @@ export interface JsonlSinkOptions {
   readonly runsDir: string;
   /** File-system failures (unwritable folder, full disk). Default: ignore; the meter counts them. */
   readonly onError?: ErrorHandler;
-}
-
-/**
- * The folder name used for a run. Characters other than letters, digits, `.`, `_` and
- * `-` become `_` (no path separators), as do runs of dots and a leading dot (no `.`,
- * `..` or hidden folders), so `../../etc` becomes `______etc` inside runsDir. Distinct
- * ids may map to one folder (`a/b` and `a_b`); their lines then share an append-only file.
- */
-export function runFolderName(runId: string): string {
-  if (runId === '') return '_';
-  return runId
-    .replace(/[^A-Za-z0-9._-]/g, '_')
-    .replace(/\.{2,}/g, (dots) => '_'.repeat(dots.length))
-    .replace(/^\./, '_');
 }
 
 /** One metrics.jsonl line (without the newline), built by concatenation: no object per event. */
@@ -157,20 +142,16 @@ function optStr(key: string, value: string | null): string {
  */
 export class JsonlSink implements Sink {
   readonly name = 'jsonl';
-  private readonly runsDir: string;
+  private readonly files: RunFiles;
   private readonly onError: ErrorHandler;
-  /** One append fd per active run, closed when the run finishes. */
-  private readonly fds = new Map<string, number>();
-  /** The current batch's lines per run; reused across batches. */
-  private readonly pending = new Map<string, string>();
   private closed = false;
 
   constructor(options: JsonlSinkOptions) {
     if (typeof options.runsDir !== 'string' || options.runsDir === '') {
       throw new Error('JsonlSink needs `runsDir`, the folder that holds one folder per run (e.g. ".flowmeter/runs")');
     }
-    this.runsDir = options.runsDir;
     this.onError = options.onError ?? ignoreError;
+    this.files = new RunFiles(options.runsDir, METRICS_FILE, this.onError);
   }
 
   write(events: readonly FlowEvent[]): void {
@@ -182,12 +163,12 @@ export class JsonlSink implements Sink {
       switch (event.kind) {
         case 'run_started':
           // The file exists from the start, so a run without calls still has one.
-          this.ensureOpen(event.run.run_id);
+          this.files.ensureOpen(event.run.run_id);
           break;
         case 'llm_call':
         case 'tool_call':
         case 'tokens':
-          this.enqueue(event.run_id, metricsLine(event));
+          this.files.enqueue(event.run_id, metricsLine(event));
           break;
         case 'run_finished':
           this.finishRun(event);
@@ -202,8 +183,7 @@ export class JsonlSink implements Sink {
         }
       }
     }
-    for (const [runId, text] of this.pending) this.append(runId, text);
-    this.pending.clear();
+    this.files.writePending();
   }
 
   /** Writes are synchronous; there is nothing to flush. */
@@ -212,70 +192,23 @@ export class JsonlSink implements Sink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const fd of this.fds.values()) this.closeFd(fd);
-    this.fds.clear();
-    this.pending.clear();
-  }
-
-  private enqueue(runId: string, line: string): void {
-    const text = this.pending.get(runId);
-    this.pending.set(runId, text === undefined ? line + '\n' : text + line + '\n');
-  }
-
-  private ensureOpen(runId: string): number | undefined {
-    const open = this.fds.get(runId);
-    if (open !== undefined) return open;
-    try {
-      const dir = join(this.runsDir, runFolderName(runId));
-      mkdirSync(dir, { recursive: true });
-      const fd = openLineFile(join(dir, METRICS_FILE));
-      this.fds.set(runId, fd);
-      return fd;
-    } catch (err) {
-      reportError(this.onError, err);
-      return undefined;
-    }
-  }
-
-  private append(runId: string, text: string): void {
-    // A run whose run_started was missed (or failed to open) is opened on its first lines.
-    const fd = this.ensureOpen(runId);
-    if (fd === undefined) return;
-    try {
-      writeFullySync(fd, text);
-    } catch (err) {
-      reportError(this.onError, err);
-    }
+    this.files.closeAll();
   }
 
   private finishRun(event: RunFinished): void {
     const runId = event.run.run_id;
     // The run's last lines go out before run.json, so run.json marks a complete folder.
-    const text = this.pending.get(runId);
-    if (text !== undefined) {
-      this.pending.delete(runId);
-      this.append(runId, text);
-    }
-    const fd = this.ensureOpen(runId);
-    if (fd === undefined) return;
+    this.files.writePendingOf(runId);
+    if (this.files.ensureOpen(runId) === undefined) return;
     try {
-      const path = join(this.runsDir, runFolderName(runId), RUN_FILE);
+      const path = join(this.files.dir(runId), RUN_FILE);
       // Write then rename: a reader never sees a half-written run.json.
       writeFileSync(path + '.tmp', JSON.stringify({ ...event.event, summary: event.summary }, null, 2) + '\n');
       renameSync(path + '.tmp', path);
     } catch (err) {
       reportError(this.onError, err);
     } finally {
-      this.fds.delete(runId);
-      this.closeFd(fd);
-    }
-  }
-
-  private closeFd(fd: number): void {
-    try {
-      closeSync(fd);
-    } catch (err) {
-      reportError(this.onError, err);
+      this.files.closeRun(runId);
     }
   }
 }
