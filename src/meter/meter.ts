@@ -317,6 +317,7 @@ export class Meter {
         this.inflightByFlow.set(flowId, (this.inflightByFlow.get(flowId) ?? 0) + delta);
       },
       finish: (state: RunState, outcome: Outcome): RunFinish => {
+        for (const close of [...state.openSteps]) close();
         state.ended = true;
         for (const release of state.onEnd) release();
         const event = state.toRunEvent(monotonicMs(), outcome);

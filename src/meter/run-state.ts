@@ -42,6 +42,8 @@ export class RunState {
   lastFailure: FailureSource | null = null;
   /** Errors seen leaving an llmCall or toolCall, to classify the error that ends the run. */
   readonly failures = new WeakMap<object, FailureSource>();
+  /** Closers of steps still open; the run's end closes them as failed (`run_ended`). */
+  readonly openSteps = new Set<() => void>();
   /** Releases the run's timer and signal listener when it ends. */
   readonly onEnd: (() => void)[] = [];
   /** The handle user code holds; set right after construction. */

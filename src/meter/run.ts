@@ -295,6 +295,31 @@ export class RunHandle implements Run {
     const start = monotonicMs();
     const model = meta.model ?? null;
     let open = true;
+    const finish = (success: boolean, error: string | null): void => {
+      open = false;
+      state.openSteps.delete(close);
+      const end = monotonicMs();
+      core.inflight(state.meta.flow_id, -1);
+      core.emit({
+        kind: 'step_finished',
+        run_id: state.meta.run_id,
+        flow_id: state.meta.flow_id,
+        step_id: id,
+        agent: state.meta.agent,
+        model,
+        exec_mode: state.meta.exec_mode,
+        start_ts: isoAt(start),
+        end_ts: isoAt(end),
+        duration_ms: elapsedMs(start, end),
+        success,
+        error,
+      });
+    };
+    // Called by the meter when the run ends first (timeout, budget): every step_started
+    // gets its step_finished, so in-flight gauges built from events return to zero.
+    const close = (): void => {
+      if (open) this.guard(() => finish(false, 'run_ended'));
+    };
     this.guard(() => {
       if (state.ended) {
         // Nothing to pair with an end: the step is neither emitted nor counted in flight.
@@ -302,35 +327,18 @@ export class RunHandle implements Run {
         return core.diagnostics.lateEvent();
       }
       state.steps++;
+      state.openSteps.add(close);
       core.inflight(state.meta.flow_id, 1);
       core.emit({ kind: 'step_started', run_id: state.meta.run_id, flow_id: state.meta.flow_id, step_id: id, agent: state.meta.agent, model, ts: isoAt(start) });
     });
     return {
       end: (success = true, error?: string) => {
         if (!open) return;
-        open = false;
-        this.guard(() => {
-          const end = monotonicMs();
-          core.inflight(state.meta.flow_id, -1);
-          if (state.ended) return core.diagnostics.lateEvent();
-          core.emit({
-            kind: 'step_finished',
-            run_id: state.meta.run_id,
-            flow_id: state.meta.flow_id,
-            step_id: id,
-            agent: state.meta.agent,
-            model,
-            exec_mode: state.meta.exec_mode,
-            start_ts: isoAt(start),
-            end_ts: isoAt(end),
-            duration_ms: elapsedMs(start, end),
-            success,
-            error: success ? null : (error ?? 'Error'),
-          });
-        });
+        this.guard(() => finish(success, success ? null : (error ?? 'Error')));
       },
     };
   }
+
 
   /** Records one retry (enzu's reasons). An unknown reason is kept as `unknown` and counted. */
   retry(reason: RetryReason, backoffSeconds = 0, opts: { readonly stepId?: string } = {}): void {

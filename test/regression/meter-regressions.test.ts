@@ -197,3 +197,21 @@ describe('review findings, second round', () => {
     expect(sink.events).toHaveLength(0);
   });
 });
+
+describe('steps still open when the run ends', () => {
+  it('are closed as failed with run_ended, so in-flight counts built from events return to zero', async () => {
+    const { meter, sink } = harness();
+    const result = await meter.run({ flowId: 'f', budget: { timeoutMs: 20 } }, async (run) => {
+      await run.step('slow', () => new Promise((resolve) => setTimeout(resolve, 200)));
+    });
+    expect(result.event?.outcome).toBe('timeout');
+    await meter.flush();
+    const kinds = sink.events.map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'step_started')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'step_finished')).toHaveLength(1);
+    // The step closes before the run does.
+    expect(kinds.indexOf('step_finished')).toBeLessThan(kinds.indexOf('run_finished'));
+    expect(sink.ofKind('step_finished')[0]).toMatchObject({ success: false, error: 'run_ended' });
+    expect(meter.inflightSteps().get('f')).toBe(0);
+  });
+});
