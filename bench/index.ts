@@ -8,4 +8,6 @@ import { benchSdkLlmCall } from './sdk-llm-call.js';
 
 const results: BenchResult[] = [];
 results.push(...(await benchSdkLlmCall()));
+results.push(...(await (await import('./prometheus-render.js')).benchPrometheusRender()));
+results.push(...(await (await import('./recorder-observe.js')).benchRecorderObserve()));
 printResults(results);
