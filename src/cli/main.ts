@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { CliIo } from './io.js';
 import { UserError, processIo } from './io.js';
+import { registerPush } from './push.js';
 import { report, summary } from './report.js';
+import { registerServe } from './serve.js';
 
 const DEFAULT_RUNS_DIR = '.flowmeter/runs';
 
@@ -39,6 +41,9 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--runs-dir <dir>', 'runs folder', runsDirDefault)
     .option('--last <n>', 'only the last n runs', positiveInt)
     .action((opts: { runsDir: string; last?: number }) => setCode(summary(opts, io)));
+
+  registerServe(cli, io, setCode);
+  registerPush(cli, io, setCode);
 
   return cli;
 }

@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { PrometheusView, parseProfiles } from '../export/prometheus/index.js';
+import type { ProfileName } from '../export/prometheus/index.js';
+import { MetricsServerError, RunsTailer, ServeConfigError, resolveServeSettings, startMetricsServer } from '../server/index.js';
+import type { Env, MetricsServer } from '../server/index.js';
+import type { CliIo } from './io.js';
+import { UserError } from './io.js';
+
+export const DEFAULT_RUNS_DIR = '.flowmeter/runs';
+export const DEFAULT_POLL_MS = 1000;
+
+export interface ServeCommandOptions {
+  readonly port?: number;
+  readonly addr?: string;
+  readonly token?: string;
+  /** `default`, `arx`, `enzu`, or a comma list; default `default`. */
+  readonly profile?: string | readonly ProfileName[];
+  /** Default FLOWMETER_RUNS_DIR, else `.flowmeter/runs`. */
+  readonly runsDir?: string;
+  readonly pollMs?: number;
+}
+
+export interface ServeControl {
+  /** Stops the server; without it SIGINT and SIGTERM do. */
+  readonly signal?: AbortSignal;
+  readonly onListening?: (server: MetricsServer) => void;
+  /** Where FLOWMETER_* and AR_* come from; default `process.env`. */
+  readonly env?: Env;
+}
+
+/** Lines of events.jsonl files that were not events: a self-metric, so it can be alerted on. */
+const MALFORMED_METRIC = 'flowmeter_serve_malformed_lines_total';
+
+export function profilesOf(spec: string | readonly ProfileName[] | undefined): ProfileName[] {
+  try {
+    return typeof spec === 'string' ? parseProfiles(spec) : parseProfiles((spec ?? ['default']).join(','));
+  } catch (err) {
+    throw new UserError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function oneLine(err: unknown): string {
+  return ((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '').trim();
+}
+
+/** Resolves on the abort signal, or else on SIGINT/SIGTERM; removes its handlers either way. */
+function untilStopped(signal: AbortSignal | undefined): Promise<void> {
+  if (signal !== undefined) {
+    return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  }
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/**
+ * `flowmeter serve`: /metrics for the runs in a runs folder. Agents in other processes
+ * write `<run>/events.jsonl`; this tails every one of them into a PrometheusView. Counters
+ * start from the folder's history, as after an exporter restart (`rate()` handles that).
+ * Returns the exit code: 0 after a clean stop, 1 with one stderr line on a user error.
+ */
+export async function serve(options: ServeCommandOptions, io: CliIo, control: ServeControl = {}): Promise<number> {
+  const env = control.env ?? process.env;
+  let server: MetricsServer | undefined;
+  let tailer: RunsTailer | undefined;
+  try {
+    const settings = resolveServeSettings(options, env);
+    if (!settings.enabled) {
+      // Exit 1, not 0: the one thing asked cannot be done, and a supervisor should show that.
+      throw new UserError(`metrics are disabled (${settings.disabledBy ?? 'FLOWMETER_ENABLE_METRICS=0'}); unset it or set it to 1 to serve /metrics`);
+    }
+    const profiles = profilesOf(options.profile);
+    const runsDir = options.runsDir ?? env.FLOWMETER_RUNS_DIR ?? DEFAULT_RUNS_DIR;
+    const view = new PrometheusView({ profiles });
+    const malformed = view.registry.counter({ name: MALFORMED_METRIC, help: 'Lines of events.jsonl files that were not events, skipped.', labelNames: [] }).labels();
+    const runs = new RunsTailer({
+      runsDir,
+      pollMs: options.pollMs ?? DEFAULT_POLL_MS,
+      onEvent: (event) => view.record(event),
+      onError: (err) => io.err(`flowmeter: warning: ${oneLine(err)}`),
+    });
+    tailer = runs;
+    // Scrapes wait for the first pass over the folder: a scrape halfway through it would
+    // show history arriving as a burst of increases that never happened at that time.
+    const ready = runs.start();
+    let isReady = false;
+    void ready.then(() => (isReady = true));
+    const existed = existsSync(runsDir);
+    server = await startMetricsServer({
+      port: settings.port,
+      addr: settings.addr,
+      token: settings.token,
+      render: async (format) => {
+        await ready;
+        const seen = runs.stats().malformed;
+        if (seen > malformed.value) malformed.inc(seen - malformed.value);
+        return view.renderAsync(format);
+      },
+      health: () => {
+        const s = runs.stats();
+        return { ready: isReady, runs_dir: runsDir, files: s.files, events: s.events, malformed_lines: s.malformed, rejected_events: view.rejectedEvents };
+      },
+    });
+    const notes = [`profiles: ${profiles.join(',')}`, `runs: ${runsDir}${existed ? '' : ', not created yet'}`];
+    if (settings.token !== undefined) notes.push('bearer token required');
+    io.out(`flowmeter: serving /metrics on ${server.url} (${notes.join('; ')})`);
+    control.onListening?.(server);
+    await untilStopped(control.signal);
+    return 0;
+  } catch (err) {
+    if (err instanceof UserError || err instanceof ServeConfigError || err instanceof MetricsServerError) {
+      io.err(`flowmeter: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await server?.close();
+    await tailer?.close();
+  }
+}
+
+function portArg(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be a port, an integer from 0 to 65535 (0 picks a free one)');
+  return Number(value);
+}
+
+export function positiveIntArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function profileArg(value: string): string {
+  try {
+    parseProfiles(value);
+  } catch (err) {
+    throw new InvalidArgumentError(oneLine(err));
+  }
+  return value;
+}
+
+export function registerServe(cli: Command, io: CliIo, setCode: (code: number) => void): void {
+  cli
+    .command('serve')
+    .description('serve /metrics (Prometheus text 0.0.4 or OpenMetrics 1.0) and /healthz for the runs in a runs folder, updated as runs write events')
+    .option('--port <port>', 'port to listen on; 0 picks a free one (default 9108; env FLOWMETER_METRICS_PORT, AR_METRICS_PORT)', portArg)
+    .option('--addr <addr>', 'address to bind (default 127.0.0.1; env FLOWMETER_METRICS_ADDR, AR_METRICS_ADDR)')
+    .option('--token <token>', 'require Authorization: Bearer <token> (env FLOWMETER_TOKEN, which ps does not show)')
+    .option('--profile <names>', 'metric names: default, arx, enzu, or a comma list', profileArg, 'default')
+    .option('--runs-dir <dir>', `runs folder (default ${DEFAULT_RUNS_DIR}; env FLOWMETER_RUNS_DIR)`)
+    .option('--poll-ms <ms>', 'how often to look for new runs and lines', positiveIntArg, DEFAULT_POLL_MS)
+    .action(async (opts: ServeCommandOptions) => setCode(await serve(opts, io)));
+}
