@@ -4,10 +4,12 @@
  */
 import { printResults } from './harness.js';
 import type { BenchResult } from './harness.js';
+import { benchPrometheusRender } from './prometheus-render.js';
+import { benchRecorderObserve } from './recorder-observe.js';
 import { benchSdkLlmCall } from './sdk-llm-call.js';
 
 const results: BenchResult[] = [];
 results.push(...(await benchSdkLlmCall()));
-results.push(...(await (await import('./prometheus-render.js')).benchPrometheusRender()));
-results.push(...(await (await import('./recorder-observe.js')).benchRecorderObserve()));
+results.push(...(await benchRecorderObserve()));
+results.push(...(await benchPrometheusRender()));
 printResults(results);

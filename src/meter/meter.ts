@@ -5,6 +5,8 @@ import { PriceBook, resolveCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { EventLogSink, JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
 import type { Sink } from '../sinks/index.js';
+import type { ExpositionFormat } from '../export/prometheus/index.js';
+import type { MetricsServer } from '../server/index.js';
 import { RunStats } from '../stats/index.js';
 import type { RunSnapshot } from '../stats/index.js';
 import { AuditQueue } from './audit-queue.js';
@@ -14,6 +16,8 @@ import type { DiagnosticsSnapshot } from './diagnostics.js';
 import { MeterConfigError, errorType, outcomeOfError } from './errors.js';
 import type { FailureSource } from './errors.js';
 import { trackForExit, untrackForExit } from './exit-hook.js';
+import { Exposition } from './exposition.js';
+import type { PushSettings, ServeOptions } from './exposition.js';
 import { NOOP_RUN } from './noop.js';
 import { resolveOptions } from './options.js';
 import type { MeterOptions, ResolvedOptions, RunDefaults } from './options.js';
@@ -89,6 +93,7 @@ export class Meter {
   private readonly storage = new AsyncLocalStorage<Scope>();
   private readonly inflightByFlow = new Map<string, number>();
   private readonly core: MeterCore;
+  private readonly exposition: Exposition | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: MeterOptions = {}) {
@@ -111,6 +116,10 @@ export class Meter {
       sinks.push(...(options.sinks ?? []));
     }
     this.queue = new AuditQueue(sinks, this.options.queueCapacity, this.diag);
+    this.exposition =
+      this.enabled && this.options.profiles !== false
+        ? new Exposition(this.options.profiles, options.prometheus === false ? undefined : options.prometheus?.maxSeriesPerMetric, this.diag, options.pushgateway, options.env ?? process.env)
+        : undefined;
     this.core = this.makeCore();
     if (this.enabled) trackForExit(this, () => this.queue.drain());
   }
@@ -214,6 +223,29 @@ export class Meter {
     return new Map(this.inflightByFlow);
   }
 
+  /**
+   * The Prometheus exposition of everything this meter recorded (text 0.0.4 or OpenMetrics),
+   * in the profiles chosen with the `prometheus` option. Empty when metrics are off.
+   */
+  metrics(format: ExpositionFormat = 'text'): string {
+    return this.exposition?.render(format) ?? '';
+  }
+
+  /**
+   * Serves `/metrics` and `/healthz` from this process (default 127.0.0.1:9108), so a
+   * long-running agent is scraped directly. Rejects with one clear line if the port is taken.
+   */
+  serve(options?: ServeOptions): Promise<MetricsServer> {
+    if (this.exposition === undefined) return Promise.reject(new MeterConfigError('meter.serve(): metrics are off or the prometheus option is false'));
+    return this.exposition.serve(options);
+  }
+
+  /** Pushes the current metrics to a Pushgateway (the `pushgateway` option, or `settings`). */
+  push(settings?: PushSettings): Promise<void> {
+    if (this.exposition === undefined) return Promise.reject(new MeterConfigError('meter.push(): metrics are off or the prometheus option is false'));
+    return this.exposition.push(settings);
+  }
+
   /** Hands queued events to every sink and waits (bounded by `flushTimeoutMs`) for async ones. */
   async flush(): Promise<void> {
     await this.queue.flush(this.options.flushTimeoutMs);
@@ -224,6 +256,7 @@ export class Meter {
     this.closing ??= (async () => {
       untrackForExit(this);
       await this.queue.close(this.options.flushTimeoutMs);
+      await this.exposition?.close();
     })();
     return this.closing;
   }
@@ -266,7 +299,7 @@ export class Meter {
     const handle = new RunHandle(this.core, state);
     state.handle = handle;
     this.watch(state, init.signal, holdProcess);
-    this.queue.push({ kind: 'run_started', run: meta, ts: state.startedAt });
+    this.core.emit({ kind: 'run_started', run: meta, ts: state.startedAt });
     return handle;
   }
 
@@ -296,7 +329,11 @@ export class Meter {
   private makeCore(): MeterCore {
     return {
       diagnostics: this.diag,
-      emit: (event: FlowEvent) => this.queue.push(event),
+      emit: (event: FlowEvent) => {
+        // Hot path first (typed-array increments, never throws), then the audit queue.
+        this.exposition?.record(event);
+        this.queue.push(event);
+      },
       cost: (model: string, usage: Usage) =>
         roundCost(resolveCost(
           {
@@ -325,7 +362,7 @@ export class Meter {
         // Make room first: a burst of call events filling the queue must not crowd out the
         // one event that carries the run's RunEvent (run.json, the run's log line).
         this.queue.drain();
-        this.queue.push({ kind: 'run_finished', run: state.meta, ts: event.finished_at, event, summary });
+        this.core.emit({ kind: 'run_finished', run: state.meta, ts: event.finished_at, event, summary });
         // Synchronous sinks (files, logs) have the whole run when `run()` resolves.
         this.queue.drain();
         this.stats.observe(event);

@@ -1,4 +1,6 @@
 import type { ExecMode } from '../model/index.js';
+import type { ProfileName } from '../export/prometheus/index.js';
+import { parseProfiles } from '../export/prometheus/index.js';
 import type { LogDestination, Sink } from '../sinks/index.js';
 import type { WarningHandler } from './diagnostics.js';
 import { MeterConfigError } from './errors.js';
@@ -29,7 +31,18 @@ export interface MeterOptions {
   readonly eventLog?: boolean;
   /** Structured logs (tier 3); `false` for none. Default logfmt to stderr (FLOWMETER_LOG_FORMAT, FLOWMETER_LOG_FILE). */
   readonly log?: LogOptions | false;
-  /** More sinks, after the built-in ones. */
+  /**
+   * The in-process Prometheus view (hot path): which profiles to keep (`default`, `arx`,
+   * `enzu`), read with `meter.metrics()`, served by `meter.serve()`. `false` for none.
+   * Default `{ profiles: ['default'] }` (FLOWMETER_PROFILE, e.g. `default,arx`).
+   */
+  readonly prometheus?: { readonly profiles?: readonly ProfileName[]; readonly maxSeriesPerMetric?: number } | false;
+  /**
+   * Push this meter's metrics to a Prometheus Pushgateway when it closes (a batch's end),
+   * grouped by `job` and, when given, `flowId`. `meter.push()` pushes at any time.
+   */
+  readonly pushgateway?: { readonly url: string; readonly job?: string; readonly flowId?: string; readonly token?: string };
+  /** More sinks, after the built-in ones: e.g. `new OtelExporter()` from `flowmeter/otel`, `new StatsdExporter()` from `flowmeter/statsd`. */
   readonly sinks?: readonly Sink[];
   /** A user price file (JSON) and/or entries that override the built-in table. FLOWMETER_PRICES names a file too. */
   readonly prices?: { readonly file?: string; readonly models?: Readonly<Record<string, { input: number; output: number; cached_input?: number; cache_write?: number }>> };
@@ -52,6 +65,7 @@ export interface ResolvedOptions {
   readonly eventLog: boolean;
   readonly log: Required<LogOptions> | false;
   readonly pricesFile: string | undefined;
+  readonly profiles: readonly ProfileName[] | false;
   readonly execMode: ExecMode;
   readonly branch: string;
   readonly queueCapacity: number;
@@ -102,9 +116,22 @@ export function resolveOptions(options: MeterOptions): ResolvedOptions {
     eventLog: options.eventLog ?? true,
     log,
     pricesFile: options.prices?.file ?? env.FLOWMETER_PRICES,
+    profiles: resolveProfiles(options, env),
     execMode,
     branch: options.defaults?.branch ?? env.FLOWMETER_BRANCH ?? 'unknown',
     queueCapacity: positiveInt('queueCapacity', options.queueCapacity, 65_536),
     flushTimeoutMs: positiveInt('flushTimeoutMs', options.flushTimeoutMs, 5_000),
   };
+}
+
+function resolveProfiles(options: MeterOptions, env: Readonly<Record<string, string | undefined>>): readonly ProfileName[] | false {
+  if (options.prometheus === false) return false;
+  if (options.prometheus?.profiles !== undefined) return options.prometheus.profiles;
+  const spec = env.FLOWMETER_PROFILE;
+  if (spec === undefined || spec === '') return ['default'];
+  try {
+    return parseProfiles(spec);
+  } catch (err) {
+    throw new MeterConfigError(`FLOWMETER_PROFILE: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

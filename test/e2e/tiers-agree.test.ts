@@ -154,6 +154,22 @@ describe('200 concurrent simulated runs', () => {
     }
   });
 
+  it('has Prometheus totals (meter.metrics()) that equal the RunEvents', () => {
+    const text = meter.metrics('text');
+    const sum = (metric: string, filter = ''): number =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(metric + '{') && l.includes(filter))
+        .reduce((acc, l) => acc + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    expect(sum('flowmeter_runs_finished_total')).toBe(200);
+    expect(sum('flowmeter_runs_finished_total', 'outcome="success"')).toBe(events.filter((e) => e.outcome === 'success').length);
+    expect(sum('flowmeter_tokens_total', 'direction="input"')).toBe(events.reduce((s, e) => s + (e.input_tokens ?? 0), 0));
+    expect(sum('flowmeter_tokens_total', 'direction="output"')).toBe(events.reduce((s, e) => s + (e.output_tokens ?? 0), 0));
+    expect(sum('flowmeter_cost_usd_total')).toBeCloseTo(events.reduce((s, e) => s + (e.cost_usd ?? 0), 0), 9);
+    expect(sum('flowmeter_step_retries_total')).toBe(events.reduce((s, e) => s + e.retries, 0));
+    expect(sum('flowmeter_inflight_steps')).toBe(0);
+  });
+
   it('drops nothing', () => {
     const d = meter.diagnostics();
     expect(d.dropped_events).toBe(0);
