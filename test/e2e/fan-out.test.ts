@@ -16,7 +16,7 @@ describe('fan-out to several exporters at once', () => {
     const packets: string[] = [];
     udp.on('message', (msg) => packets.push(msg.toString('utf8')));
     await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-    const { port } = udp.address() as AddressInfo;
+    const { port } = udp.address();
 
     const memory = new InMemorySink();
     const hanging: Sink = { name: 'hanging', write: () => new Promise<void>(() => undefined) };
