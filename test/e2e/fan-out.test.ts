@@ -1,5 +1,4 @@
 import { createSocket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { OtelExporter } from '../../src/export/otel.js';
 import { StatsdExporter } from '../../src/export/statsd.js';
