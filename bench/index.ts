@@ -1,15 +1,44 @@
 /**
  * `npm run bench`: every hot operation beside its peer, in the same run. Prints one
  * JSON line per benchmark, then a table. Numbers vary by machine; the ratios are the point.
+ *
+ * Each group runs in a fresh process, so one group's heap, JIT state and async hooks
+ * (the SDK's AsyncLocalStorage turns promise hooks on process-wide) cannot tilt another's.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { printResults } from './harness.js';
 import type { BenchResult } from './harness.js';
-import { benchPrometheusRender } from './prometheus-render.js';
-import { benchRecorderObserve } from './recorder-observe.js';
-import { benchSdkLlmCall } from './sdk-llm-call.js';
 
-const results: BenchResult[] = [];
-results.push(...(await benchSdkLlmCall()));
-results.push(...(await benchRecorderObserve()));
-results.push(...(await benchPrometheusRender()));
-printResults(results);
+const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render'] as const;
+type Group = (typeof GROUPS)[number];
+
+async function runGroup(group: Group): Promise<BenchResult[]> {
+  switch (group) {
+    case 'sdk-llm-call':
+      return (await import('./sdk-llm-call.js')).benchSdkLlmCall();
+    case 'recorder-observe':
+      return (await import('./recorder-observe.js')).benchRecorderObserve();
+    case 'prometheus-render':
+      return (await import('./prometheus-render.js')).benchPrometheusRender();
+    default: {
+      const unreachable: never = group;
+      return unreachable;
+    }
+  }
+}
+
+const only = process.argv[2] as Group | undefined;
+if (only !== undefined) {
+  // Child: one group, results as JSON on the last line of stdout.
+  console.log(JSON.stringify(await runGroup(only)));
+} else {
+  const results: BenchResult[] = [];
+  for (const group of GROUPS) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), group], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (child.status !== 0) throw new Error(`bench group ${group} failed with exit code ${String(child.status)}`);
+    const last = child.stdout.trimEnd().split('\n').at(-1) ?? '[]';
+    results.push(...(JSON.parse(last) as BenchResult[]));
+  }
+  printResults(results);
+}

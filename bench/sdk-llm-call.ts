@@ -13,6 +13,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { createMeter } from '../src/index.js';
 import type { FlowEvent, Meter, MeterOptions, Sink } from '../src/index.js';
 import { metricsLine } from '../src/sinks/index.js';
+import { eventLine } from '../src/sinks/event-line.js';
 import type { BenchResult } from './harness.js';
 import { measure, round, withPeer } from './harness.js';
 
@@ -23,12 +24,18 @@ const call = (): Promise<typeof RESPONSE> => RESOLVED;
 const META = { provider: 'openai', model: 'gpt-4o', phase: 'initial' } as const;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** The JSONL sink's per-line work without the write: what the file sink does before write(2). */
-class JsonlFormatOnly implements Sink {
-  readonly name = 'jsonl-format';
+/**
+ * The run-folder sinks' per-line work without the write: the metrics.jsonl line (tier 2)
+ * and the events.jsonl line (audit trail), as the file sinks build them before write(2).
+ */
+class RunFilesFormatOnly implements Sink {
+  readonly name = 'run-files-format';
   bytes = 0;
   write(events: readonly FlowEvent[]): void {
-    for (const e of events) if (e.kind === 'llm_call' || e.kind === 'tool_call') this.bytes += metricsLine(e).length + 1;
+    for (const e of events) {
+      if (e.kind === 'llm_call' || e.kind === 'tool_call' || e.kind === 'tokens') this.bytes += metricsLine(e).length + 1;
+      this.bytes += eventLine(e).length + 1;
+    }
   }
 }
 
@@ -97,7 +104,7 @@ export async function benchSdkLlmCall(): Promise<BenchResult[]> {
   const peer = await promClientPeer();
   const peerName = 'prom-client (histogram + 3 counters)';
 
-  const full = await meterCost({ runsDir: false, log: { format: 'logfmt', destination: discard }, sinks: [new JsonlFormatOnly()] });
+  const full = await meterCost({ runsDir: false, log: { format: 'logfmt', destination: discard }, sinks: [new RunFilesFormatOnly()] });
   const hot = await meterCost({ runsDir: false, log: false });
 
   const dir = mkdtempSync(join(tmpdir(), 'flowmeter-bench-'));
@@ -107,7 +114,7 @@ export async function benchSdkLlmCall(): Promise<BenchResult[]> {
   const overhead = (ns: number): number => Math.max(0, ns - baseline);
   const raw = (ns: number): string => `raw ${round(ns)} ns/call minus ${round(baseline)} ns for the bare awaited call`;
   return [
-    withPeer('sdk.llm_call (default sinks, no file I/O)', overhead(full.ns), peerName, peer, { goal_ns: 2000, note: raw(full.ns) }),
+    withPeer('sdk.llm_call (default sinks: metrics.jsonl, events.jsonl, logfmt, Prometheus; no file I/O)', overhead(full.ns), peerName, peer, { goal_ns: 2000, note: raw(full.ns) }),
     withPeer('sdk.llm_call (no sinks: record + queue)', overhead(hot.ns), peerName, peer, { note: raw(hot.ns) }),
     { name: 'sdk.llm_call (default sinks, files on tmp)', ns_per_op: round(overhead(files.ns)), note: `${raw(files.ns)}; includes write(2) to metrics.jsonl and the log` },
     { name: 'sdk.llm_call (metrics off)', ns_per_op: round(overhead(off.ns)), goal_ns: 50, note: raw(off.ns) },

@@ -1,6 +1,7 @@
 import type { FlowEvent } from '../model/index.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
+import { eventLine } from './event-line.js';
 import { RunFiles } from './run-files.js';
 import type { Sink } from './sink.js';
 
@@ -40,7 +41,7 @@ export class EventLogSink implements Sink {
     const finished: string[] = [];
     for (const event of events) {
       const runId = event.kind === 'run_started' || event.kind === 'run_finished' ? event.run.run_id : event.run_id;
-      this.files.enqueue(runId, JSON.stringify(event));
+      this.files.enqueue(runId, eventLine(event));
       if (event.kind === 'run_finished') finished.push(runId);
     }
     this.files.writePending();

@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowEvent, LlmCall, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
-import { memoizeEncoding } from './memo.js';
+import { num, optNum, optStr, quote, quoteTs } from './json-text.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
 import { RunFiles } from './run-files.js';
@@ -100,37 +100,6 @@ function toolCallLine(e: ToolCall): string {
     optStr('step_id', e.step_id) +
     '}'
   );
-}
-
-/**
- * JSON string for a value that almost never needs escaping (model names, ISO stamps, ids):
- * a regex test and a concatenation instead of JSON.stringify, which was a fifth of the
- * cost of recording a call. Anything with a quote, backslash, control character or
- * surrogate takes the exact JSON.stringify path.
- */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-function quoteOnce(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
-}
-
-const quote = memoizeEncoding(quoteOnce);
-
-/** Timestamps are new strings on nearly every event: checked, never cached. */
-const quoteTs = quoteOnce;
-
-/** A required number; JSON has no NaN, so a non-finite value becomes null rather than a broken line. */
-function num(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
-}
-
-function optNum(key: string, value: number | null): string {
-  return value === null || !Number.isFinite(value) ? '' : ',"' + key + '":' + String(value);
-}
-
-function optStr(key: string, value: string | null): string {
-  return value === null ? '' : ',"' + key + '":' + quote(value);
 }
 
 /**
