@@ -62,22 +62,39 @@ export class RunHandle implements Run {
     return this.state.signal;
   }
 
-  async llmCall<T>(meta: LlmCallMeta, fn: (call: LlmCallContext) => Promise<T> | T): Promise<T> {
+  llmCall<T>(meta: LlmCallMeta, fn: (call: LlmCallContext) => Promise<T> | T): Promise<T> {
     const { state } = this;
     // A run whose budget is spent makes no more paid calls: that is what the budget is for.
-    if (state.signal.aborted) throw state.signal.reason;
+    if (state.signal.aborted) return Promise.reject(state.signal.reason as Error);
     const call = new CallContext(state.signal);
     const start = monotonicMs();
-    let result: T;
+    let pending: Promise<T> | T;
     try {
-      result = await fn(call);
+      pending = fn(call);
     } catch (err) {
-      this.safeRecordLlm(meta, call, start, undefined, err);
-      state.noteFailure('llm', err);
-      throw err;
+      // The caller's own error, passed through unchanged whatever it is.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(this.llmFailed(meta, call, start, err));
     }
-    this.safeRecordLlm(meta, call, start, result, undefined);
-    return result;
+    // One `then` instead of an async function: with AsyncLocalStorage's promise hooks on
+    // (Node 20), every promise costs a hook call, and an async function with an await
+    // makes more of them than this does.
+    return Promise.resolve(pending).then(
+      (result) => {
+        this.safeRecordLlm(meta, call, start, result, undefined);
+        return result;
+      },
+      (err: unknown) => {
+        throw this.llmFailed(meta, call, start, err);
+      },
+    );
+  }
+
+  /** Records a failed call and hands back the error, unchanged, for the caller to see. */
+  private llmFailed(meta: LlmCallMeta, call: CallContext, start: number, err: unknown): unknown {
+    this.safeRecordLlm(meta, call, start, undefined, err);
+    this.state.noteFailure('llm', err);
+    return err;
   }
 
   // try/catch inline rather than through `guard(() => …)`: no closure per call on the hot path.
