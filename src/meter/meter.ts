@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
 import { PriceBook, resolveCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
-import { EventLogSink, JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
+import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
 import type { Sink } from '../sinks/index.js';
 import type { ExpositionFormat } from '../export/prometheus/index.js';
 import type { MetricsServer } from '../server/index.js';
@@ -109,8 +109,8 @@ export class Meter {
     if (this.enabled) {
       const onError = (name: string) => (err: unknown) => this.diag.sinkError(name, err);
       if (this.options.runsDir !== false) {
-        sinks.push(new JsonlSink({ runsDir: this.options.runsDir, onError: onError('jsonl') }));
-        if (this.options.eventLog) sinks.push(new EventLogSink({ runsDir: this.options.runsDir, onError: onError('events') }));
+        // One pass writes metrics.jsonl and, by default, events.jsonl (see JsonlSink).
+        sinks.push(new JsonlSink({ runsDir: this.options.runsDir, eventLog: this.options.eventLog, onError: onError('jsonl') }));
       }
       if (this.options.log !== false) sinks.push(new LogSink({ ...this.options.log, onError: onError('log') }));
       sinks.push(...(options.sinks ?? []));

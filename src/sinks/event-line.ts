@@ -1,5 +1,5 @@
 import type { FlowEvent, LlmCall, Retry, StepFinished, StepStarted, TokensRecorded, ToolCall } from '../model/index.js';
-import { num, numOrNull, quote, quoteTs, strOrNull } from './json-text.js';
+import { llmCallText, num, numOrNull, quote, quoteTs, strOrNull } from './json-text.js';
 
 /**
  * One events.jsonl line: the event with the same keys and values `JSON.stringify(event)`
@@ -36,15 +36,18 @@ function head(kind: string, e: { run_id: string; flow_id: string; agent: string 
 }
 
 function llmCall(e: LlmCall): string {
+  const t = llmCallText(e);
   return (
-    head('llm_call', e) +
+    '{"kind":"llm_call","run_id":' + t.runId +
+    ',"flow_id":' + quote(e.flow_id) +
+    ',"agent":' + quote(e.agent) +
     ',"step_id":' + strOrNull(e.step_id) +
-    ',"provider":' + quote(e.provider) +
-    ',"model":' + quote(e.model) +
-    ',"phase":' + quote(e.phase) +
-    ',"start_ts":' + quoteTs(e.start_ts) +
-    ',"end_ts":' + quoteTs(e.end_ts) +
-    ',"duration_ms":' + num(e.duration_ms) +
+    ',"provider":' + t.provider +
+    ',"model":' + t.model +
+    ',"phase":' + t.phase +
+    ',"start_ts":' + t.start +
+    ',"end_ts":' + t.end +
+    ',"duration_ms":' + t.duration +
     ',"ttft_ms":' + numOrNull(e.ttft_ms) +
     ',"input_tokens":' + numOrNull(e.input_tokens) +
     ',"output_tokens":' + numOrNull(e.output_tokens) +

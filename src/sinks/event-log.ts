@@ -40,7 +40,7 @@ export class EventLogSink implements Sink {
     }
     const finished: string[] = [];
     for (const event of events) {
-      const runId = event.kind === 'run_started' || event.kind === 'run_finished' ? event.run.run_id : event.run_id;
+      const runId = eventRunId(event);
       this.files.enqueue(runId, eventLine(event));
       if (event.kind === 'run_finished') finished.push(runId);
     }
@@ -55,4 +55,8 @@ export class EventLogSink implements Sink {
     this.closed = true;
     this.files.closeAll();
   }
+}
+
+export function eventRunId(event: FlowEvent): string {
+  return event.kind === 'run_started' || event.kind === 'run_finished' ? event.run.run_id : event.run_id;
 }

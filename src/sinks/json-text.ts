@@ -3,6 +3,7 @@
  * concatenation: JSON.stringify of a whole event cost more than everything else the
  * meter does for a call, while these values almost never need escaping.
  */
+import type { LlmCall } from '../model/index.js';
 import { memoizeEncoding } from './memo.js';
 
 /**
@@ -67,4 +68,36 @@ export function numOrNull(value: number | null): string {
 /** A nullable string written as JSON. */
 export function strOrNull(value: string | null): string {
   return value === null ? 'null' : quote(value);
+}
+
+/** JSON text of the fields an LLM call's metrics.jsonl and events.jsonl lines share. */
+export interface CallText {
+  phase: string;
+  model: string;
+  provider: string;
+  runId: string;
+  start: string;
+  end: string;
+  duration: string;
+}
+
+const callText: CallText = { phase: '', model: '', provider: '', runId: '', start: '', end: '', duration: '' };
+let callTextOf: LlmCall | undefined;
+
+/**
+ * Encodes the shared fields once per event: the run-folder sink writes both lines of a
+ * call back to back, and the second asks for the same event. The returned object is
+ * reused by the next call, so read it at once and do not keep it.
+ */
+export function llmCallText(e: LlmCall): Readonly<CallText> {
+  if (callTextOf === e) return callText;
+  callText.phase = quote(e.phase);
+  callText.model = quote(e.model);
+  callText.provider = quote(e.provider);
+  callText.runId = quote(e.run_id);
+  callText.start = quoteTs(e.start_ts);
+  callText.end = quoteTs(e.end_ts);
+  callText.duration = num(e.duration_ms);
+  callTextOf = e;
+  return callText;
 }

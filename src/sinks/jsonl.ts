@@ -1,9 +1,11 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowEvent, LlmCall, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
-import { num, optNum, optStr, quote, quoteTs } from './json-text.js';
+import { llmCallText, num, optNum, optStr, quote, quoteTs } from './json-text.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
+import { EVENTS_FILE, eventRunId } from './event-log.js';
+import { eventLine } from './event-line.js';
 import { RunFiles } from './run-files.js';
 import type { Sink } from './sink.js';
 
@@ -25,6 +27,11 @@ export interface JsonlSinkOptions {
   readonly runsDir: string;
   /** File-system failures (unwritable folder, full disk). Default: ignore; the meter counts them. */
   readonly onError?: ErrorHandler;
+  /**
+   * Also write every event to `<run>/events.jsonl` (what EventLogSink writes), in the same
+   * pass: an LLM call's shared fields are then encoded once for both lines.
+   */
+  readonly eventLog?: boolean;
 }
 
 /** One metrics.jsonl line (without the newline), built by concatenation: no object per event. */
@@ -62,20 +69,21 @@ function tokensLine(e: TokensRecorded): string {
 }
 
 function llmCallLine(e: LlmCall): string {
+  const t = llmCallText(e);
   // zerg's keys, in zerg's order (prompt/completion are its names for input/output).
   let line =
-    '{"event":"llm_call","phase":' + quote(e.phase) +
-    ',"model":' + quote(e.model) +
-    ',"start_ts":' + quoteTs(e.start_ts) +
-    ',"end_ts":' + quoteTs(e.end_ts) +
-    ',"duration_ms":' + num(e.duration_ms) +
+    '{"event":"llm_call","phase":' + t.phase +
+    ',"model":' + t.model +
+    ',"start_ts":' + t.start +
+    ',"end_ts":' + t.end +
+    ',"duration_ms":' + t.duration +
     optNum('prompt_tokens', e.input_tokens) +
     optNum('completion_tokens', e.output_tokens) +
     optNum('total_tokens', e.total_tokens);
   // flowmeter's extras.
   line +=
-    ',"provider":' + quote(e.provider) +
-    ',"run_id":' + quote(e.run_id) +
+    ',"provider":' + t.provider +
+    ',"run_id":' + t.runId +
     optStr('step_id', e.step_id) +
     optNum('ttft_ms', e.ttft_ms) +
     optNum('cached_input_tokens', e.cached_input_tokens) +
@@ -112,6 +120,7 @@ function toolCallLine(e: ToolCall): string {
 export class JsonlSink implements Sink {
   readonly name = 'jsonl';
   private readonly files: RunFiles;
+  private readonly events: RunFiles | undefined;
   private readonly onError: ErrorHandler;
   private closed = false;
 
@@ -121,6 +130,7 @@ export class JsonlSink implements Sink {
     }
     this.onError = options.onError ?? ignoreError;
     this.files = new RunFiles(options.runsDir, METRICS_FILE, this.onError);
+    if (options.eventLog === true) this.events = new RunFiles(options.runsDir, EVENTS_FILE, this.onError);
   }
 
   write(events: readonly FlowEvent[]): void {
@@ -128,6 +138,7 @@ export class JsonlSink implements Sink {
       if (events.length > 0) reportError(this.onError, new Error(`JsonlSink is closed; dropped ${events.length} events`));
       return;
     }
+    const finished: string[] = [];
     for (const event of events) {
       switch (event.kind) {
         case 'run_started':
@@ -141,6 +152,7 @@ export class JsonlSink implements Sink {
           break;
         case 'run_finished':
           this.finishRun(event);
+          finished.push(event.run.run_id);
           break;
         case 'step_started':
         case 'step_finished':
@@ -151,8 +163,13 @@ export class JsonlSink implements Sink {
           return unreachable;
         }
       }
+      if (this.events !== undefined) this.events.enqueue(eventRunId(event), eventLine(event));
     }
     this.files.writePending();
+    if (this.events !== undefined) {
+      this.events.writePending();
+      for (const runId of finished) this.events.closeRun(runId);
+    }
   }
 
   /** Writes are synchronous; there is nothing to flush. */
@@ -162,6 +179,7 @@ export class JsonlSink implements Sink {
     if (this.closed) return;
     this.closed = true;
     this.files.closeAll();
+    this.events?.closeAll();
   }
 
   private finishRun(event: RunFinished): void {
