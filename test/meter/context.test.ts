@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LlmCall, RunEvent } from '../../src/model/index.js';
+import { mulberry32 } from '../stats/fixtures.js';
 import { PRICED_MODEL, harness, openAiResponse, sleep } from './fixtures.js';
 
-/** A tiny seeded PRNG, so the interleaving is random but the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('run context', () => {
   it('attributes meter.llmCall made inside setTimeout, Promise.all and nested functions to the enclosing run', async () => {
