@@ -1,0 +1,141 @@
+/**
+ * The AIS syntax tree: readonly, tagged by `kind` (STYLE.md 5), every node with its span.
+ *
+ * The parser builds it without judging meaning; the checker decides what a call names
+ * (built-in op, capability, or another agent's flow), so `OpCall` stays one node.
+ */
+
+/** 1-based position range; `endCol` is exclusive. */
+export interface Span {
+  readonly line: number;
+  readonly col: number;
+  readonly endLine: number;
+  readonly endCol: number;
+}
+
+/** An identifier with where it was written, for diagnostics that point at the name itself. */
+export interface Name {
+  readonly name: string;
+  readonly span: Span;
+}
+
+export interface Program {
+  readonly kind: 'program';
+  readonly file: string;
+  readonly agents: readonly Agent[];
+  readonly span: Span;
+}
+
+export interface Agent {
+  readonly kind: 'agent';
+  readonly name: Name;
+  readonly capabilities: readonly Capability[];
+  /** Every `tools: [...]` entry of the agent, in source order (several lists are merged). */
+  readonly tools: readonly Name[];
+  readonly memory: readonly Memory[];
+  readonly flows: readonly Flow[];
+  readonly span: Span;
+}
+
+export interface Capability {
+  readonly kind: 'capability';
+  readonly name: Name;
+  readonly params: readonly Param[];
+  readonly returnType?: Name;
+  readonly span: Span;
+}
+
+/** `memory { session: STM, notes: LTM }`: named stores, each backed by one tier. */
+export interface Memory {
+  readonly kind: 'memory';
+  readonly entries: readonly MemoryEntry[];
+  readonly span: Span;
+}
+
+export interface MemoryEntry {
+  readonly kind: 'memory_entry';
+  readonly name: Name;
+  readonly tier: Name;
+  readonly span: Span;
+}
+
+export interface Flow {
+  readonly kind: 'flow';
+  readonly name: Name;
+  readonly entry: boolean;
+  readonly params: readonly Param[];
+  readonly returnType?: Name;
+  readonly body: readonly Statement[];
+  readonly span: Span;
+}
+
+export interface Param {
+  readonly kind: 'param';
+  readonly name: Name;
+  readonly type: Name;
+  readonly span: Span;
+}
+
+export type Statement = OpCall | Switch | Return;
+
+/**
+ * `op(args) -> result`, `tool(args)`, `Agent.flow(args) -> result`.
+ * `agent` is set only for the qualified (cross-agent) form.
+ */
+export interface OpCall {
+  readonly kind: 'op';
+  readonly agent?: Name;
+  readonly op: Name;
+  readonly args: readonly Expr[];
+  readonly result?: Name;
+  readonly span: Span;
+}
+
+export interface SwitchCase {
+  readonly kind: 'case';
+  readonly label: StringLit;
+  readonly call: OpCall;
+  readonly span: Span;
+}
+
+export interface Switch {
+  readonly kind: 'switch';
+  readonly subject: VarRef;
+  readonly cases: readonly SwitchCase[];
+  readonly default?: OpCall;
+  readonly result?: Name;
+  readonly span: Span;
+}
+
+export interface Return {
+  readonly kind: 'return';
+  readonly value: Expr;
+  readonly span: Span;
+}
+
+export type Expr = StringLit | VarRef | Concat;
+
+export interface StringLit {
+  readonly kind: 'string';
+  /** The decoded value: escapes already applied. */
+  readonly value: string;
+  readonly span: Span;
+}
+
+export interface VarRef {
+  readonly kind: 'var';
+  readonly name: string;
+  readonly span: Span;
+}
+
+/** `a + "b" + c`, flattened: `+` is associative on strings, so a list is the honest shape. */
+export interface Concat {
+  readonly kind: 'concat';
+  readonly parts: readonly Expr[];
+  readonly span: Span;
+}
+
+/** The span from the start of `a` to the end of `b`. */
+export function joinSpans(a: Span, b: Span): Span {
+  return { line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol };
+}

@@ -1,0 +1,199 @@
+/**
+ * Checks one flow body: scopes, calls, memory spaces, switch shape, unused values.
+ *
+ * Scoping: a flow sees its parameters and the results bound by earlier statements, in order;
+ * a name bound by a later statement is undefined where it is used. Values are
+ * single-assignment (apxm builds a dataflow DAG from them), so binding a name twice, or
+ * rebinding a parameter, is an error. A bound result nobody reads is a warning: the op still
+ * runs and costs money, which is usually a mistake but not a wrong program.
+ */
+import type { Expr, Flow, Name, OpCall, Span, Statement, Switch } from './ast.js';
+import type { AgentIndex, CallEdge, ProgramIndex } from './program-index.js';
+import type { DiagnosticBag } from './diagnostics.js';
+import { classifyCall, isMemorySpace } from './ops.js';
+
+interface Binding {
+  readonly name: Name;
+  readonly param: boolean;
+  used: boolean;
+}
+
+export interface FlowContext {
+  readonly diags: DiagnosticBag;
+  readonly index: ProgramIndex;
+  readonly agent: AgentIndex;
+  /** Cross-agent calls found in this flow, for cycle detection. */
+  readonly edges: CallEdge[];
+}
+
+export function checkFlow(flow: Flow, ctx: FlowContext): void {
+  const scope = new Map<string, Binding>();
+  const define = (name: Name, param: boolean): void => {
+    const previous = scope.get(name.name);
+    if (previous !== undefined) {
+      const at = `${previous.name.span.line}:${previous.name.span.col}`;
+      ctx.diags.error(name.span, `"${name.name}" is already defined at ${at}: values are single-assignment`);
+      return;
+    }
+    scope.set(name.name, { name, param, used: false });
+  };
+  const useExpr = (e: Expr): void => {
+    switch (e.kind) {
+      case 'string':
+        return;
+      case 'var': {
+        const binding = scope.get(e.name);
+        if (binding === undefined) ctx.diags.error(e.span, `undefined variable "${e.name}"`);
+        else binding.used = true;
+        return;
+      }
+      case 'concat':
+        e.parts.forEach(useExpr);
+        return;
+      default: {
+        const never: never = e;
+        return never;
+      }
+    }
+  };
+
+  for (const p of flow.params) define(p.name, true);
+  for (const stmt of flow.body) checkStatement(stmt);
+  for (const b of scope.values()) {
+    if (!b.param && !b.used) ctx.diags.warning(b.name.span, `value "${b.name.name}" is never used`);
+  }
+
+  function checkStatement(stmt: Statement): void {
+    switch (stmt.kind) {
+      case 'op':
+        checkCall(stmt, ctx, flow);
+        stmt.args.forEach(useExpr);
+        if (stmt.result !== undefined) define(stmt.result, false);
+        return;
+      case 'switch':
+        checkSwitch(stmt);
+        return;
+      case 'return':
+        useExpr(stmt.value);
+        return;
+      default: {
+        const never: never = stmt;
+        return never;
+      }
+    }
+  }
+
+  function checkSwitch(stmt: Switch): void {
+    useExpr(stmt.subject);
+    if (stmt.cases.length === 0) {
+      const keyword: Span = { ...stmt.span, endLine: stmt.span.line, endCol: stmt.span.col + 'switch'.length };
+      ctx.diags.error(keyword, `switch on "${stmt.subject.name}" has no cases`);
+    }
+    const labels = new Set<string>();
+    for (const c of stmt.cases) {
+      if (labels.has(c.label.value)) ctx.diags.error(c.label.span, `duplicate case ${JSON.stringify(c.label.value)}`);
+      labels.add(c.label.value);
+      checkCall(c.call, ctx, flow);
+      c.call.args.forEach(useExpr);
+    }
+    if (stmt.default !== undefined) {
+      checkCall(stmt.default, ctx, flow);
+      stmt.default.args.forEach(useExpr);
+    }
+    if (stmt.result !== undefined) define(stmt.result, false);
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Checks what a call names and its arguments' shape; variable uses are checked by the caller. */
+function checkCall(call: OpCall, ctx: FlowContext, flow: Flow): void {
+  const { diags } = ctx;
+  const op = call.op.name;
+  const args = call.args;
+  const kind = classifyCall(call);
+  switch (kind.kind) {
+    case 'llm': {
+      const template = args[0];
+      if (template === undefined) diags.error(call.op.span, `${op} needs a template argument`);
+      else if (args.length === 1 && template.kind === 'string' && template.value.trim() === '') {
+        diags.error(template.span, `${op} has an empty template and no context`);
+      }
+      return;
+    }
+    case 'print':
+      if (call.result !== undefined) diags.error(call.result.span, 'print produces no value to bind');
+      return;
+    case 'merge':
+      if (args.length === 0) diags.error(call.op.span, 'merge needs at least one value');
+      return;
+    case 'inv': {
+      const name = args[0];
+      if (name === undefined || args.length > 2) {
+        diags.error(call.op.span, 'inv takes a capability name and an optional JSON payload');
+      } else if (name.kind !== 'string') {
+        diags.error(name.span, 'inv: the capability name must be a string literal');
+      } else if (name.value.trim() === '') {
+        diags.error(name.span, 'inv: empty capability name');
+      }
+      return;
+    }
+    case 'qmem':
+    case 'umem':
+      checkMemoryCall(call, ctx);
+      return;
+    case 'capability': {
+      const capability = ctx.agent.capabilities.get(op);
+      if (capability === undefined) {
+        diags.error(call.op.span, `call to undeclared capability "${op}": declare \`capability ${op}(...)\` in agent "${ctx.agent.agent.name.name}" and list it in tools: [...]`);
+      } else if (!ctx.agent.tools.has(op)) {
+        diags.error(call.op.span, `capability "${op}" is not listed in tools: [...] of agent "${ctx.agent.agent.name.name}"`);
+      } else if (capability.params.length !== args.length) {
+        diags.error(call.op.span, `capability "${op}" takes ${plural(capability.params.length, 'argument')}, got ${args.length}`);
+      }
+      return;
+    }
+    case 'flow': {
+      const target = ctx.index.agents.get(kind.agent);
+      const agentName = call.agent!;
+      const targetFlow = target?.flows.get(kind.flow);
+      if (target === undefined) diags.error(agentName.span, `unknown agent "${kind.agent}"`);
+      else if (targetFlow === undefined) diags.error(call.op.span, `agent "${kind.agent}" has no flow "${kind.flow}"`);
+      else {
+        if (targetFlow.params.length !== args.length) {
+          diags.error(call.op.span, `flow ${kind.agent}.${kind.flow} takes ${plural(targetFlow.params.length, 'argument')}, got ${args.length}`);
+        }
+        ctx.edges.push({
+          from: `${ctx.agent.agent.name.name}.${flow.name.name}`,
+          to: `${kind.agent}.${kind.flow}`,
+          span: { ...agentName.span, endLine: call.op.span.endLine, endCol: call.op.span.endCol },
+        });
+      }
+      return;
+    }
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+}
+
+function checkMemoryCall(call: OpCall, ctx: FlowContext): void {
+  const op = call.op.name;
+  const space = call.args[1];
+  if (call.args.length !== 2 || space === undefined) {
+    const first = op === 'qmem' ? 'a key' : 'a value';
+    ctx.diags.error(call.op.span, `${op} takes ${first} and a memory space ("stm", "ltm" or "episodic")`);
+    return;
+  }
+  if (space.kind !== 'string') {
+    ctx.diags.error(space.span, `${op}: the memory space must be a string literal ("stm", "ltm" or "episodic")`);
+    return;
+  }
+  // Tiers are case-insensitive (the memory block writes STM, calls write "stm"); a name from
+  // the agent's memory block stands for its tier.
+  if (isMemorySpace(space.value.toLowerCase()) || ctx.agent.memory.has(space.value)) return;
+  ctx.diags.error(space.span, `unknown memory space ${JSON.stringify(space.value)}: expected "stm", "ltm" or "episodic"`);
+}

@@ -1,0 +1,161 @@
+/**
+ * Flow bodies: statements and expressions.
+ *
+ *   block     = "{" { statement [";"] } "}"
+ *   statement = "return" expr
+ *             | "switch" IDENT "{" { "case" STRING "=>" call } [ "default" "=>" call ] "}" [ "->" IDENT ]
+ *             | call [ "->" IDENT ]
+ *   call      = IDENT [ "." IDENT ] "(" [ expr { "," expr } [","] ] ")"
+ *   expr      = primary { "+" primary }
+ *   primary   = STRING | IDENT
+ */
+import type { Expr, Name, OpCall, Return, Statement, StringLit, Switch, SwitchCase } from './ast.js';
+import { joinSpans } from './ast.js';
+import type { TokenCursor } from './token-cursor.js';
+import { KEYWORDS, SyntaxAbort, describe } from './token-cursor.js';
+
+const STATEMENT_STOPS: ReadonlySet<string> = new Set(['return', 'switch']);
+const CASE_STOPS: ReadonlySet<string> = new Set(['case', 'default']);
+/** Declarations that cannot appear in a body: meeting one means the body's `}` is missing. */
+const DECLARATION_STARTS: ReadonlySet<string> = new Set(['agent', 'flow', 'capability', 'tools', 'memory', '@']);
+
+/** Parses `{ statements }`; `owner` names the flow in a missing-brace error. */
+export function parseBlock(c: TokenCursor, owner: string): Statement[] {
+  c.expect('{');
+  const body: Statement[] = [];
+  for (;;) {
+    const t = c.peek();
+    if (t.kind === 'eof') {
+      c.diags.error(t.span, `expected '}' to close flow "${owner}", found end of file`);
+      return body;
+    }
+    if (c.at('}')) {
+      c.next();
+      return body;
+    }
+    if ((t.kind === 'ident' && DECLARATION_STARTS.has(t.text)) || c.at('@')) {
+      // Do not consume: the declaration belongs to the enclosing agent or file.
+      c.diags.error(t.span, `expected '}' to close flow "${owner}", found ${describe(t)}`);
+      return body;
+    }
+    const before = c.index;
+    try {
+      body.push(parseStatement(c));
+      c.eat(';');
+    } catch (e) {
+      if (!(e instanceof SyntaxAbort)) throw e;
+      c.recoverTo(STATEMENT_STOPS, t.span.line);
+    }
+    if (c.index === before) c.next();
+  }
+}
+
+function parseStatement(c: TokenCursor): Statement {
+  if (c.at('return')) return parseReturn(c);
+  if (c.at('switch')) return parseSwitch(c);
+  const call = parseCall(c);
+  const result = parseResult(c);
+  return result === undefined ? call : { ...call, result, span: joinSpans(call.span, result.span) };
+}
+
+function parseReturn(c: TokenCursor): Return {
+  const start = c.next().span;
+  const value = parseExpr(c);
+  return { kind: 'return', value, span: joinSpans(start, value.span) };
+}
+
+function parseResult(c: TokenCursor): Name | undefined {
+  if (c.eat('->') === undefined) return undefined;
+  return c.expectName('a variable name after \'->\'');
+}
+
+function parseSwitch(c: TokenCursor): Switch {
+  const start = c.next().span;
+  const subjectName = c.expectName('a variable to switch on');
+  c.expect('{');
+  const cases: SwitchCase[] = [];
+  let fallback: OpCall | undefined;
+  while (!c.at('}') && c.peek().kind !== 'eof') {
+    const before = c.index;
+    const line = c.peek().span.line;
+    try {
+      if (c.at('case')) {
+        const caseStart = c.next().span;
+        const label = parseStringLit(c, 'a string label after \'case\'');
+        c.expect('=>');
+        const call = parseCaseCall(c);
+        cases.push({ kind: 'case', label, call, span: joinSpans(caseStart, call.span) });
+      } else if (c.at('default')) {
+        const defaultToken = c.next();
+        c.expect('=>');
+        const call = parseCaseCall(c);
+        if (fallback === undefined) fallback = call;
+        else c.diags.error(defaultToken.span, 'switch has more than one default');
+      } else {
+        c.fail(`expected 'case', 'default' or '}', found ${describe(c.peek())}`);
+      }
+      c.eat(',');
+    } catch (e) {
+      if (!(e instanceof SyntaxAbort)) throw e;
+      c.recoverTo(CASE_STOPS, line);
+    }
+    if (c.index === before) c.next();
+  }
+  c.expect('}');
+  const result = parseResult(c);
+  const subject = { kind: 'var', name: subjectName.name, span: subjectName.span } as const;
+  const end = result?.span ?? c.previousSpan();
+  return { kind: 'switch', subject, cases, default: fallback, result, span: joinSpans(start, end) };
+}
+
+function parseCaseCall(c: TokenCursor): OpCall {
+  const call = parseCall(c);
+  if (c.at('->')) {
+    c.fail('a case cannot bind a result: write `} -> name` after the switch instead');
+  }
+  return call;
+}
+
+function parseCall(c: TokenCursor): OpCall {
+  const first = c.expectName('a statement');
+  let agent: Name | undefined;
+  let op = first;
+  if (c.eat('.') !== undefined) {
+    agent = first;
+    op = c.expectName('a flow name after \'.\'');
+  }
+  c.expect('(');
+  const args: Expr[] = [];
+  while (!c.at(')')) {
+    args.push(parseExpr(c));
+    if (c.eat(',') === undefined) break;
+  }
+  c.expect(')');
+  return { kind: 'op', agent, op, args, span: joinSpans(first.span, c.previousSpan()) };
+}
+
+export function parseExpr(c: TokenCursor): Expr {
+  const first = parsePrimary(c);
+  if (!c.at('+')) return first;
+  const parts: Expr[] = [first];
+  while (c.eat('+') !== undefined) parts.push(parsePrimary(c));
+  const last = parts[parts.length - 1]!;
+  return { kind: 'concat', parts, span: joinSpans(first.span, last.span) };
+}
+
+function parsePrimary(c: TokenCursor): Expr {
+  const t = c.peek();
+  if (t.kind === 'string') return parseStringLit(c, 'a string');
+  if (t.kind === 'ident' && !KEYWORDS.has(t.text)) {
+    c.next();
+    return { kind: 'var', name: t.text, span: t.span };
+  }
+  return c.fail(`expected a string or a variable, found ${describe(t)}`);
+}
+
+function parseStringLit(c: TokenCursor, what: string): StringLit {
+  const t = c.peek();
+  if (t.kind !== 'string') return c.fail(`expected ${what}, found ${describe(t)}`);
+  c.next();
+  return { kind: 'string', value: t.text, span: t.span };
+}
