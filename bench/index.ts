@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { printResults } from './harness.js';
 import type { BenchResult } from './harness.js';
 
-const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render'] as const;
+const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render', 'scheduler-dag'] as const;
 type Group = (typeof GROUPS)[number];
 
 async function runGroup(group: Group): Promise<BenchResult[]> {
@@ -21,6 +21,8 @@ async function runGroup(group: Group): Promise<BenchResult[]> {
       return (await import('./recorder-observe.js')).benchRecorderObserve();
     case 'prometheus-render':
       return (await import('./prometheus-render.js')).benchPrometheusRender();
+    case 'scheduler-dag':
+      return (await import('./scheduler-dag.js')).benchSchedulerDag();
     default: {
       const unreachable: never = group;
       return unreachable;

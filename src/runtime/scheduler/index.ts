@@ -1,0 +1,10 @@
+export { runGraph } from './scheduler.js';
+export type { RunGraphOptions } from './scheduler.js';
+export type { GraphResult } from './engine.js';
+export { compileGraph } from './graph.js';
+export type { TaskNode, TaskGraph, TaskContext, CompiledGraph } from './graph.js';
+export type { SchedulerMetrics, OverheadBreakdown } from './metrics.js';
+export { classifyRetry, backoffMs } from './retry.js';
+export type { RetryOptions } from './retry.js';
+export type { CircuitBreakerOptions } from './circuit-breaker.js';
+export { GraphValidationError, DependencyFailedError, CircuitOpenError, GraphTimeoutError, GraphCancelledError } from './errors.js';
