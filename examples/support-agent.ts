@@ -7,7 +7,9 @@
 import { pathToFileURL } from 'node:url';
 import { createMeter, formatSnapshotTable } from '../src/index.js';
 import type { Meter, Run, RunResult } from '../src/index.js';
-import { SimulatedLlm, seededRandom } from './lib/simulated-llm.js';
+import { SimulatedProvider } from '../src/runtime/providers/index.js';
+import type { Provider } from '../src/runtime/providers/index.js';
+import { mulberry32 } from '../src/runtime/providers/random.js';
 import { completeWithRetries } from './lib/with-retries.js';
 
 export interface SupportAgentOptions {
@@ -30,7 +32,7 @@ class KnowledgeBaseError extends Error {
   override readonly name = 'KnowledgeBaseError';
 }
 
-async function handleTicket(run: Run, llm: SimulatedLlm, random: () => number, ticket: string, timeScale: number): Promise<string> {
+async function handleTicket(run: Run, llm: Provider, random: () => number, ticket: string, timeScale: number): Promise<string> {
   const policy = { maxAttempts: 4, timeScale };
   const topic = TOPICS[Math.floor(random() * TOPICS.length)] ?? 'billing';
   const text = `Ticket ${ticket}: customer reports a problem with ${topic}. `.repeat(1 + Math.floor(random() * 6));
@@ -38,7 +40,7 @@ async function handleTicket(run: Run, llm: SimulatedLlm, random: () => number, t
   const verifyFails = random() < 0.08;
 
   const category = await run.step('classify', { model: 'gpt-4o-mini' }, () =>
-    completeWithRetries(run, llm, { provider: 'openai', model: 'gpt-4o-mini', phase: 'initial' }, { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Classify the ticket.' }, { role: 'user', content: text }] }, policy),
+    completeWithRetries(run, llm, { provider: llm.name, model: 'gpt-4o-mini', phase: 'initial' }, { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Classify the ticket.' }, { role: 'user', content: text }] }, policy),
   );
 
   const articles = await run.step('research', () =>
@@ -53,17 +55,17 @@ async function handleTicket(run: Run, llm: SimulatedLlm, random: () => number, t
     completeWithRetries(
       run,
       llm,
-      { provider: 'openai', model: 'gpt-4o', phase: 'synthesis' },
-      { model: 'gpt-4o', messages: [{ role: 'system', content: `Answer using ${articles.join(', ')}.` }, { role: 'user', content: text + (category.choices[0]?.message.content ?? '') }] },
+      { provider: llm.name, model: 'gpt-4o', phase: 'synthesis' },
+      { model: 'gpt-4o', messages: [{ role: 'system', content: `Answer using ${articles.join(', ')}.` }, { role: 'user', content: text + (category.text) }] },
       policy,
     ),
   );
 
   await run.step('verify', { model: 'gpt-4o-mini' }, () =>
-    completeWithRetries(run, llm, { provider: 'openai', model: 'gpt-4o-mini', phase: 'summary' }, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Check this reply: ${draft.choices[0]?.message.content ?? ''}` }] }, policy),
+    completeWithRetries(run, llm, { provider: llm.name, model: 'gpt-4o-mini', phase: 'summary' }, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Check this reply: ${draft.text}` }] }, policy),
   );
   if (verifyFails) run.setOutcome('verification_failed');
-  return draft.choices[0]?.message.content ?? '';
+  return draft.text;
 }
 
 /** Runs `tickets` tickets, `concurrency` at a time; results come back in ticket order. */
@@ -77,8 +79,8 @@ export async function runSupportAgent(options: SupportAgentOptions): Promise<Tic
       const ticket = `T-${String(index + 1).padStart(4, '0')}`;
       // One seeded stream per ticket: what a ticket does never depends on how the
       // concurrent tickets happen to interleave, so a seed reproduces every run.
-      const llm = new SimulatedLlm({ seed: seed * 100_003 + index, timeScale, rateLimitRate: 0.08 });
-      const random = seededRandom(seed * 7_919 + index);
+      const llm = new SimulatedProvider({ seed: seed * 100_003 + index, timeScale, rateLimitRate: 0.08 });
+      const random = mulberry32(seed * 7_919 + index);
       const result = await meter.run({ flowId: 'support_triage', taskId: ticket, agent: 'SUPPORT_AI', execMode: 'dry_run', budget: { maxCostUsd: 0.007 } }, (run) =>
         handleTicket(run, llm, random, ticket, timeScale),
       );

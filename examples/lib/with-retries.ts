@@ -1,10 +1,10 @@
 import type { LlmCallMeta, Run } from '../../src/index.js';
-import type { ChatCompletion, ChatRequest, SimulatedLlm } from './simulated-llm.js';
-import { SimulatedHttpError } from './simulated-llm.js';
+import type { CompletionRequest, CompletionResult, Provider } from '../../src/runtime/providers/index.js';
+import { ProviderError } from '../../src/runtime/providers/index.js';
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
-  /** Multiplies Retry-After and backoff sleeps (same scale as the simulated latency). */
+  /** Multiplies backoff sleeps (same scale as the simulated latency). */
   readonly timeScale: number;
 }
 
@@ -13,17 +13,19 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * One chat completion with retries on 429: each retry is recorded on the run with its
- * reason and the backoff actually slept, honouring Retry-After when the provider sends it.
+ * One completion with retries on 429: each retry is recorded on the run with its reason
+ * and the backoff actually slept, honouring Retry-After when the provider sends it.
  */
-export async function completeWithRetries(run: Run, llm: SimulatedLlm, meta: LlmCallMeta, request: ChatRequest, policy: RetryPolicy): Promise<ChatCompletion> {
+export async function completeWithRetries(run: Run, provider: Provider, meta: LlmCallMeta, request: CompletionRequest, policy: RetryPolicy): Promise<CompletionResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await run.llmCall(meta, (call) => llm.complete({ ...request, signal: call.signal }));
+      return await run.llmCall({ ...meta, usage: (result) => (result as CompletionResult).usage }, (call) =>
+        provider.complete({ ...request, signal: call.signal, onFirstToken: () => call.firstToken() }),
+      );
     } catch (err) {
-      if (!(err instanceof SimulatedHttpError) || err.status !== 429 || attempt >= policy.maxAttempts) throw err;
-      const retryAfter = Number(err.headers['retry-after'] ?? 1);
-      const backoffSeconds = retryAfter * 2 ** (attempt - 1) * policy.timeScale;
+      if (!(err instanceof ProviderError) || err.status !== 429 || attempt >= policy.maxAttempts) throw err;
+      // Retry-After is already on the provider's (scaled) clock; the doubling is ours.
+      const backoffSeconds = (err.retryAfterSeconds ?? policy.timeScale) * 2 ** (attempt - 1);
       run.retry('rate_limit', backoffSeconds);
       await sleep(backoffSeconds * 1000);
     }
