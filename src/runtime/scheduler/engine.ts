@@ -47,6 +47,7 @@ export interface EngineOptions {
   readonly onRetry: ((node: TaskNode, reason: RetryReason, attempt: number, backoffSeconds: number) => void) | undefined;
   readonly breakers: CircuitBreakers | undefined;
   readonly random: () => number;
+  readonly clock: SchedulerClock | undefined;
 }
 
 export class GraphRun {
@@ -64,19 +65,20 @@ export class GraphRun {
   readonly #heap: ReadyHeap;
   readonly #parked: (ReadyHeap | undefined)[];
   readonly #providerInFlight: Int32Array;
-  readonly #clock = new SchedulerClock();
+  readonly #clock: SchedulerClock;
   readonly #retryTimers = new Map<number, NodeJS.Timeout>();
   readonly #firstCtx: TaskContext;
   readonly #done: (result: GraphResult) => void;
   #settled = 0;
-  #executed = 0;
-  #opsFailed = 0;
+  /** This run's own nodes in flight (the clock may be shared with nested runs). */
+  #inFlight = 0;
   #finished = false;
 
   constructor(graph: CompiledGraph, options: EngineOptions, done: (result: GraphResult) => void) {
     this.#g = graph;
     this.#o = options;
     this.#done = done;
+    this.#clock = options.clock ?? new SchedulerClock();
     this.#pending = graph.pendingInit.slice();
     this.#status = new Uint8Array(graph.n);
     this.#attempt = new Int32Array(graph.n);
@@ -110,11 +112,13 @@ export class GraphRun {
       status[i] = FAILED;
       this.#errors.set(i, reason);
       this.#failed.push(i);
-      this.#opsFailed++;
+      if (this.#g.container[i] === 0) this.#clock.failed++;
     }
-    this.#clock.inFlightChange(-this.#clock.inFlight, performance.now());
-    this.#finish(true, reason);
+    this.#clock.inFlightChange(-this.#inFlight, performance.now());
+    this.#inFlight = 0;
+    // Abort first: nested graphs sharing the clock record their aborted nodes before the snapshot.
     this.controller.abort(reason);
+    this.#finish(true, reason);
   }
 
   /** Dispatches ready nodes while the limits allow; `t` is the start of the current timed section. */
@@ -158,7 +162,7 @@ export class GraphRun {
     const ph = this.#clock.phaseMs;
     if (this.#attempt[id] === 0) {
       this.#attempt[id] = 1;
-      this.#executed++;
+      if (this.#g.container[id] === 0) this.#clock.executed++;
     }
     if (p >= 0 && this.#o.breakers !== undefined) {
       const until = this.#o.breakers.openUntil(p);
@@ -166,7 +170,10 @@ export class GraphRun {
     }
     if (this.#status[id] !== RUNNING) {
       this.#status[id] = RUNNING;
-      this.#clock.inFlightChange(1, t);
+      if (this.#g.container[id] === 0) {
+        this.#inFlight++;
+        this.#clock.inFlightChange(1, t);
+      }
       if (p >= 0) this.#providerInFlight[p]! += 1;
     }
     const before = performance.now();
@@ -193,7 +200,10 @@ export class GraphRun {
   /** Frees the node's concurrency slots; a parked node of the same provider goes back to the heap. */
   #release(id: number, t: number): number {
     const ph = this.#clock.phaseMs;
-    this.#clock.inFlightChange(-1, t);
+    if (this.#g.container[id] === 0) {
+      this.#inFlight--;
+      this.#clock.inFlightChange(-1, t);
+    }
     const p = this.#g.providerOf[id]!;
     let t1 = performance.now();
     ph[DISPATCH]! += t1 - t;
@@ -298,7 +308,7 @@ export class GraphRun {
       ph[phase]! += t1 - t;
       t = t1;
     }
-    this.#opsFailed++;
+    if (this.#g.container[id] === 0) this.#clock.failed++;
     this.#markFailed(id, err);
     const g = this.#g;
     const status = this.#status;
@@ -354,7 +364,7 @@ export class GraphRun {
     this.#finished = true;
     for (const timer of this.#retryTimers.values()) clearTimeout(timer);
     this.#retryTimers.clear();
-    const metrics = this.#clock.snapshot(this.#executed, this.#opsFailed);
+    const metrics = this.#clock.snapshot();
     this.#done({ outputs: this.#outputs, errors: this.#errors, failed: this.#failed, skipped: this.#skipped, aborted, ...(aborted ? { abortReason: reason } : {}), metrics });
   }
 }

@@ -28,6 +28,11 @@ export interface TaskNode {
    * consumers. If the target succeeds this node is skipped.
    */
   readonly fallbackFor?: number;
+  /**
+   * The node runs a nested graph that shares this run's `clock` (a cross-agent flow call at
+   * -O0): it is neither an operation nor in flight itself; the nested graph's nodes are.
+   */
+  readonly container?: boolean;
   run(inputs: readonly unknown[], ctx: TaskContext): unknown;
 }
 
@@ -55,6 +60,8 @@ export interface CompiledGraph {
   readonly providerOf: Int32Array;
   readonly providers: readonly string[];
   readonly priority: Float64Array;
+  /** 1 where `TaskNode.container` is set. */
+  readonly container: Uint8Array;
 }
 
 function fail(message: string): never {
@@ -72,6 +79,7 @@ export function compileGraph(graph: TaskGraph): CompiledGraph {
   const fallbackFor = new Int32Array(n).fill(-1);
   const providerOf = new Int32Array(n).fill(-1);
   const priority = new Float64Array(n);
+  const container = new Uint8Array(n);
   const providerIndex = new Map<string, number>();
   let edges = 0;
   for (let i = 0; i < n; i++) {
@@ -92,6 +100,7 @@ export function compileGraph(graph: TaskGraph): CompiledGraph {
       if (!Number.isFinite(node.priority)) fail(`node ${i} (${node.name}) has priority ${node.priority}; use a finite number`);
       priority[i] = node.priority;
     }
+    if (node.container === true) container[i] = 1;
     if (node.provider !== undefined) {
       let p = providerIndex.get(node.provider);
       if (p === undefined) providerIndex.set(node.provider, (p = providerIndex.size));
@@ -125,7 +134,7 @@ export function compileGraph(graph: TaskGraph): CompiledGraph {
   }
   for (let f = 0; f < n; f++) if (fallbackFor[f] !== -1) assertNotDownstream(f, fallbackFor[f]!, consumerStart, consumers, nodes);
   assertAcyclic(n, pendingInit, consumerStart, consumers, fallbackOf, nodes);
-  return { n, nodes, pendingInit, inputStart, consumerStart, consumers, consumerSlot, fallbackOf, fallbackFor, providerOf, providers: [...providerIndex.keys()], priority };
+  return { n, nodes, pendingInit, inputStart, consumerStart, consumers, consumerSlot, fallbackOf, fallbackFor, providerOf, providers: [...providerIndex.keys()], priority, container };
 }
 
 /**

@@ -4,6 +4,7 @@ export type { GraphResult } from './engine.js';
 export { compileGraph } from './graph.js';
 export type { TaskNode, TaskGraph, TaskContext, CompiledGraph } from './graph.js';
 export type { SchedulerMetrics, OverheadBreakdown } from './metrics.js';
+export { SchedulerClock } from './metrics.js';
 export { classifyRetry, backoffMs } from './retry.js';
 export type { RetryOptions } from './retry.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';

@@ -65,6 +65,9 @@ export const ROUTE = 4;
 /** Accumulators shared by a run: phase times (ms) and the in-flight integral. */
 export class SchedulerClock {
   readonly phaseMs = new Float64Array(5);
+  /** Nodes dispatched (once each) and dispatched nodes that failed, over every run sharing the clock. */
+  executed = 0;
+  failed = 0;
   inFlight = 0;
   maxInFlight = 0;
   /** Integral of in-flight count over time (node·ms) and the busy wall time (ms). */
@@ -84,7 +87,9 @@ export class SchedulerClock {
     if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
   }
 
-  snapshot(executed: number, failed: number): SchedulerMetrics {
+  snapshot(): SchedulerMetrics {
+    const executed = this.executed;
+    const failed = this.failed;
     const perOp = (phase: number): number => (executed > 0 ? (this.phaseMs[phase]! * 1000) / executed : 0);
     return {
       per_op_overhead_us: perOp(READY) + perOp(PICK) + perOp(COLLECT) + perOp(DISPATCH) + perOp(ROUTE),

@@ -9,6 +9,7 @@ import type { GraphResult } from './engine.js';
 import { GraphCancelledError, GraphTimeoutError } from './errors.js';
 import { compileGraph } from './graph.js';
 import type { TaskGraph, TaskNode } from './graph.js';
+import type { SchedulerClock } from './metrics.js';
 import { validateRetry } from './retry.js';
 import type { RetryOptions } from './retry.js';
 import type { RetryReason } from '../../model/outcome.js';
@@ -31,6 +32,11 @@ export interface RunGraphOptions {
   readonly now?: () => number;
   /** Source of jitter in 0..1; tests inject a constant. Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * Accounting to share with an enclosing run: a `container` node's nested graph passes its
+   * parent's clock so phase times, operation counts and parallelism cover both. Default: a new one.
+   */
+  readonly clock?: SchedulerClock;
 }
 
 function positiveLimit(value: number, what: string): number {
@@ -61,7 +67,7 @@ export function runGraph(graph: TaskGraph, options: RunGraphOptions = {}): Promi
     let timer: NodeJS.Timeout | undefined;
     const signal = options.signal;
     const onCancel = (): void => run.abort(new GraphCancelledError(signal?.reason));
-    const run = new GraphRun(compiled, { concurrency, providerLimit, retry: options.retry, onRetry: options.onRetry, breakers, random: options.random ?? Math.random }, (result) => {
+    const run = new GraphRun(compiled, { concurrency, providerLimit, retry: options.retry, onRetry: options.onRetry, breakers, random: options.random ?? Math.random, clock: options.clock }, (result) => {
       // Leak free: the timer and the listener on the caller's signal go when the run ends.
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onCancel);
