@@ -9,3 +9,4 @@ export { classifyRetry, backoffMs } from './retry.js';
 export type { RetryOptions } from './retry.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { GraphValidationError, DependencyFailedError, CircuitOpenError, GraphTimeoutError, GraphCancelledError } from './errors.js';
+export { warmUpScheduler } from './warm-up.js';

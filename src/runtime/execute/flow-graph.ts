@@ -1,0 +1,156 @@
+/**
+ * One IR flow → one scheduler `TaskGraph`, each node doing its op through the SDK.
+ *
+ * A node's inputs are its data dependencies (`dataDeps`) followed by its ordering-only
+ * `after` edges, whose values are never read. Every node is a measured step named by its
+ * label; LLM ops go through `run.llmCall` (tokens, cost, latency, TTFT), tools through
+ * `run.toolCall`. At -O0 a cross-agent call is a `container` node that runs the callee's
+ * graph on the same scheduler clock, so nested operations count like inlined ones.
+ */
+import type { MemorySpace } from '../ais/ops.js';
+import type { Arg, IrFlow, IrNode, LeafOp, NodeOp } from '../ir/plan.js';
+import { dataDeps } from '../ir/plan.js';
+import type { TaskContext, TaskGraph, TaskNode } from '../scheduler/index.js';
+import type { ArgValues } from './prompt.js';
+import { asText, fusedMessages, llmMessages, renderArg } from './prompt.js';
+import type { ExecEnv } from './env.js';
+import { runFlow } from './run-flow.js';
+
+/** A `switch` whose subject matched no case and that has no default (or whose default then runs). */
+export class NoCaseMatchedError extends Error {
+  override readonly name = 'NoCaseMatchedError';
+}
+
+/** An `inv` payload that is not a JSON object. */
+export class ToolPayloadError extends Error {
+  override readonly name = 'ToolPayloadError';
+}
+
+/** A tool the registry does not have (validation catches literal names; `inv` with a computed name lands here). */
+export class UnknownToolError extends Error {
+  override readonly name = 'UnknownToolError';
+}
+
+/**
+ * Case labels match the subject trimmed, case-insensitively, with surrounding quotes and a
+ * trailing full stop ignored: a model asked for one word often answers `"Billing."`.
+ */
+export function caseKey(text: string): string {
+  return text.trim().replace(/^["'`]+|["'`]+$/g, '').replace(/[.!]+$/, '').trim().toLowerCase();
+}
+
+export function flowGraph(env: ExecEnv, flow: IrFlow, params: Readonly<Record<string, string>>): TaskGraph {
+  const nodes: TaskNode[] = flow.nodes.map((node) => taskNode(env, node, params));
+  return { nodes };
+}
+
+function taskNode(env: ExecEnv, node: IrNode, params: Readonly<Record<string, string>>): TaskNode {
+  const deps = dataDeps(node.op);
+  const slot = new Map<number, number>(deps.map((d, i) => [d, i]));
+  const after = node.after.filter((a) => !slot.has(a));
+  const usesLlm = opUsesLlm(node.op);
+  return {
+    id: node.id,
+    name: node.label,
+    deps: [...deps, ...after],
+    ...(usesLlm ? { provider: env.provider.name } : {}),
+    ...(node.fallbackFor !== undefined ? { fallbackFor: node.fallbackFor } : {}),
+    ...(node.op.kind === 'call' ? { container: true } : {}),
+    run: (inputs: readonly unknown[], ctx: TaskContext) => {
+      const values: ArgValues = {
+        ref: (id) => asText(inputs[slot.get(id) ?? -1]),
+        param: (name) => params[name] ?? '',
+      };
+      return env.run.step(node.label, () => execNode(env, node.op, values, ctx.signal));
+    },
+  };
+}
+
+function opUsesLlm(op: NodeOp): boolean {
+  if (op.kind === 'switch') return op.cases.some((c) => c.op.kind === 'llm' || c.op.kind === 'fused_llm');
+  return op.kind === 'llm' || op.kind === 'fused_llm';
+}
+
+function execNode(env: ExecEnv, op: NodeOp, values: ArgValues, signal: AbortSignal): Promise<string> | string {
+  if (op.kind !== 'switch') return execLeaf(env, op, values, signal);
+  const subject = caseKey(renderArg(op.subject, values));
+  const chosen = op.cases.find((c) => caseKey(c.label) === subject);
+  if (chosen === undefined) {
+    const labels = op.cases.map((c) => JSON.stringify(c.label)).join(', ');
+    throw new NoCaseMatchedError(`switch: ${JSON.stringify(subject.slice(0, 80))} matches no case (${labels})`);
+  }
+  return execLeaf(env, chosen.op, values, signal);
+}
+
+function render(args: readonly Arg[], i: number, values: ArgValues): string {
+  const arg = args[i];
+  return arg === undefined ? '' : renderArg(arg, values);
+}
+
+function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSignal): Promise<string> | string {
+  switch (op.kind) {
+    case 'llm':
+      return callLlm(env, op.op, llmMessages(op.op, op.args, values), signal);
+    case 'fused_llm':
+      return callLlm(env, 'fused', fusedMessages(op.steps, values), signal);
+    case 'print': {
+      const text = op.args.map((a) => renderArg(a, values)).join(' ');
+      env.print(text);
+      return text;
+    }
+    case 'merge':
+      return op.args.map((a) => renderArg(a, values)).join('\n\n');
+    case 'tool': {
+      if (op.via === 'capability') {
+        const input = Object.fromEntries(op.params.map((p, i) => [p, render(op.args, i, values)]));
+        return callTool(env, op.tool, input, signal);
+      }
+      const name = render(op.args, 0, values);
+      return callTool(env, name, parsePayload(name, op.args.length > 1 ? render(op.args, 1, values) : '{}'), signal);
+    }
+    case 'qmem':
+      return memoryQuery(env, op.space, op.store, render(op.args, 0, values));
+    case 'umem':
+      return Promise.resolve(env.memory.update(op.space, op.store, render(op.args, 0, values))).then(() => '');
+    case 'call': {
+      const callee = env.plan.flows[op.callee];
+      if (callee === undefined) throw new Error(`call to ${op.callee}, which is not in the plan`);
+      const args = Object.fromEntries(callee.params.map((p, i) => [p, render(op.args, i, values)]));
+      return runFlow(env, callee, args, signal).then((r) => r.output);
+    }
+    default: {
+      const never: never = op;
+      return never;
+    }
+  }
+}
+
+function memoryQuery(env: ExecEnv, space: MemorySpace, store: string, query: string): Promise<string> | string {
+  return env.memory.query(space, store, query);
+}
+
+function parsePayload(tool: string, text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ToolPayloadError(`inv("${tool}"): the payload is not JSON (${(err as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ToolPayloadError(`inv("${tool}"): the payload must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+async function callTool(env: ExecEnv, name: string, input: Record<string, unknown>, signal: AbortSignal): Promise<string> {
+  const tool = env.tools.get(name);
+  if (tool === undefined) throw new UnknownToolError(`unknown tool "${name}"; registered: ${env.tools.names().join(', ') || 'none'}`);
+  const result = await env.run.toolCall(name, () => tool.run(input, { signal }));
+  return typeof result === 'string' ? result : (JSON.stringify(result) ?? '');
+}
+
+async function callLlm(env: ExecEnv, phase: string, messages: ReturnType<typeof llmMessages>, signal: AbortSignal): Promise<string> {
+  const { provider, model } = env;
+  const result = await env.run.llmCall({ model, provider: provider.name, phase, streaming: true, usage: (r) => (r as Awaited<ReturnType<typeof provider.complete>>).usage }, (call) =>
+    provider.complete({ model, messages, signal: AbortSignal.any([signal, call.signal]), onFirstToken: () => call.firstToken() }),
+  );
+  return result.text;
+}
