@@ -2,8 +2,10 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { CliIo } from './io.js';
 import { UserError, processIo } from './io.js';
+import { normalizeOptArgs, registerCompile } from './compile.js';
 import { registerPush } from './push.js';
 import { report, summary } from './report.js';
+import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 
 const DEFAULT_RUNS_DIR = '.flowmeter/runs';
@@ -42,6 +44,8 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--last <n>', 'only the last n runs', positiveInt)
     .action((opts: { runsDir: string; last?: number }) => setCode(summary(opts, io)));
 
+  registerRun(cli, io, setCode, version(), runsDirDefault);
+  registerCompile(cli, io, setCode);
   registerServe(cli, io, setCode);
   registerPush(cli, io, setCode);
 
@@ -58,7 +62,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     code = c;
   });
   try {
-    await cli.parseAsync([...argv], { from: 'user' });
+    await cli.parseAsync(normalizeOptArgs(argv), { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {

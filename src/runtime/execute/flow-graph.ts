@@ -40,14 +40,19 @@ export function caseKey(text: string): string {
 }
 
 export function flowGraph(env: ExecEnv, flow: IrFlow, params: Readonly<Record<string, string>>): TaskGraph {
-  const nodes: TaskNode[] = flow.nodes.map((node) => taskNode(env, node, params));
+  // An ordering edge to a switch default waits for the switch instead: the switch's
+  // consumers are released when it succeeds or when its default stands in for it, while a
+  // default that is not needed is skipped, and would skip everything that waits on it.
+  const switchOf = new Map<number, number>();
+  for (const node of flow.nodes) if (node.fallbackFor !== undefined) switchOf.set(node.id, node.fallbackFor);
+  const nodes: TaskNode[] = flow.nodes.map((node) => taskNode(env, node, params, switchOf));
   return { nodes };
 }
 
-function taskNode(env: ExecEnv, node: IrNode, params: Readonly<Record<string, string>>): TaskNode {
+function taskNode(env: ExecEnv, node: IrNode, params: Readonly<Record<string, string>>, switchOf: ReadonlyMap<number, number>): TaskNode {
   const deps = dataDeps(node.op);
   const slot = new Map<number, number>(deps.map((d, i) => [d, i]));
-  const after = node.after.filter((a) => !slot.has(a));
+  const after = [...new Set(node.after.map((a) => switchOf.get(a) ?? a))].filter((a) => !slot.has(a) && a !== node.id && a !== node.fallbackFor);
   const usesLlm = opUsesLlm(node.op);
   return {
     id: node.id,

@@ -20,8 +20,9 @@ function warmGraph(): TaskNode[] {
     for (let k = 0; k < WIDTH; k++) {
       const id = nodes.length;
       const deps = layer === 0 ? [] : [id - WIDTH, (layer - 1) * WIDTH + ((k + 1) % WIDTH)];
-      // Half settle through a promise, as LLM and tool nodes do; half return at once.
-      const run = k % 2 === 0 ? (inputs: readonly unknown[]) => Promise.resolve(inputs.length) : (inputs: readonly unknown[]) => inputs.length;
+      // Half settle through an async function, as LLM and tool nodes do; half return at
+      // once. Values are strings, as workflow values are, so V8 sees the same shapes.
+      const run = k % 2 === 0 ? async (inputs: readonly unknown[]) => `w${await Promise.resolve(inputs.length)}` : (inputs: readonly unknown[]) => `w${inputs.length}`;
       nodes.push({ id, name: `warm${id}`, deps, ...(k % 4 === 0 ? { provider: 'warm' } : {}), run });
     }
   }

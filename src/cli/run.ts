@@ -1,0 +1,303 @@
+/**
+ * `flowmeter run workflow.ais`: compile (or reuse the cached plan), validate, and run the
+ * entry flow as measured SDK runs; print the return value and the summary line; with
+ * `--emit-metrics` write apxm's JSON. Exit 0 when every run succeeded, 1 when a run failed
+ * or the input is wrong (one clear line, or `file:line:col:` diagnostics), 2 for usage.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createMeter } from '../meter/meter.js';
+import type { Meter } from '../meter/meter.js';
+import { formatSnapshotTable } from '../stats/index.js';
+import { formatDiagnostics } from '../runtime/ais/index.js';
+import { LlmCallCollector, apxmMetrics, runWorkflow } from '../runtime/execute/index.js';
+import type { ApxmMetrics, WorkflowRun } from '../runtime/execute/index.js';
+import { loadOrCompile } from '../runtime/ir/artifact.js';
+import type { OptLevel, Plan } from '../runtime/ir/plan.js';
+import { validatePlan } from '../runtime/ir/validate.js';
+import { LongTermMemory, createRunMemory } from '../runtime/memory/index.js';
+import type { Provider, ProviderName } from '../runtime/providers/index.js';
+import { createProvider, defaultProviderName, isProviderName, PROVIDER_NAMES } from '../runtime/providers/index.js';
+import { warmUpScheduler } from '../runtime/scheduler/index.js';
+import { createToolRegistry, loadRuntimeConfig } from '../runtime/tools/index.js';
+import type { ToolRegistry } from '../runtime/tools/index.js';
+import type { CliIo } from './io.js';
+import { UserError } from './io.js';
+import { parseOptLevel } from './compile.js';
+import { ProgressBar } from './progress.js';
+
+export interface RunCommandOptions {
+  readonly file: string;
+  readonly level: OptLevel;
+  /** `name=value` pairs for the entry flow's parameters. */
+  readonly input: readonly string[];
+  readonly dryRun: boolean;
+  readonly provider?: string;
+  readonly model?: string;
+  readonly baseUrl?: string;
+  readonly emitMetrics?: string;
+  readonly runsDir: string;
+  readonly repeat: number;
+  /** Runs of `--repeat` in flight at once. */
+  readonly parallel: number;
+  /** Most nodes in flight at once within a graph. */
+  readonly concurrency?: number;
+  /** Most LLM calls in flight at once within a run. */
+  readonly llmConcurrency?: number;
+  readonly retries: number;
+  readonly timeoutMs?: number;
+  readonly maxCostUsd?: number;
+  readonly maxTokens?: number;
+  readonly config?: string;
+  readonly cache: boolean;
+  readonly cacheDir: string;
+  readonly seed?: number;
+  readonly timeScale?: number;
+  readonly failRate?: number;
+  readonly pushgateway?: string;
+  readonly quiet: boolean;
+}
+
+export interface RunContext {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The flowmeter version that stamps plans. */
+  readonly version: string;
+}
+
+export const DEFAULT_MODELS: Readonly<Record<ProviderName, string>> = {
+  simulated: 'gpt-4o-mini',
+  openai: 'gpt-4o-mini',
+  anthropic: 'claude-3-5-haiku-latest',
+};
+
+export function parseInputs(pairs: readonly string[]): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UserError(`--input ${JSON.stringify(pair)}: expected name=value`);
+    inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return inputs;
+}
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+interface Prepared {
+  readonly plan: Plan;
+  readonly compileMs: number;
+  readonly artifactMs: number;
+  readonly validationMs: number;
+  readonly tools: ToolRegistry;
+  readonly ltmPath: string | undefined;
+}
+
+/** Compile (or load the cached plan), load tools, validate. Returns an exit code on a compile error. */
+async function prepare(o: RunCommandOptions, inputs: Record<string, string>, io: CliIo, ctx: RunContext): Promise<Prepared | number> {
+  const text = readSource(o.file);
+  const compiled = loadOrCompile({ file: o.file, text, level: o.level, compilerVersion: ctx.version, cacheDir: o.cacheDir, noCache: !o.cache });
+  if (compiled.diagnostics.length > 0) io.err(formatDiagnostics(compiled.diagnostics, text).trimEnd());
+  if (compiled.plan === undefined) return 1;
+  const config = await loadRuntimeConfig({ ...(o.config !== undefined ? { configPath: o.config } : {}), searchDirs: [path.dirname(path.resolve(o.file)), process.cwd()] });
+  const tools = await createToolRegistry({ modules: config.tools });
+  const v0 = performance.now();
+  const issues = validatePlan(compiled.plan, { tools, inputs });
+  const validationMs = performance.now() - v0;
+  if (issues.length > 0) throw new UserError(`${o.file}: ${issues.map((i) => i.message).join('\n')}`);
+  return { plan: compiled.plan, compileMs: compiled.timings.compile_ms, artifactMs: compiled.timings.artifact_ms, validationMs, tools, ltmPath: config.ltmPath };
+}
+
+function makeProvider(o: RunCommandOptions, env: Readonly<Record<string, string | undefined>>): Provider {
+  if (o.dryRun && o.provider !== undefined && o.provider !== 'simulated') throw new UserError(`--dry-run runs the simulated provider; drop --provider ${o.provider}`);
+  const name = o.provider ?? defaultProviderName(o.dryRun, env);
+  if (!isProviderName(name)) throw new UserError(`unknown provider "${name}"; use one of ${PROVIDER_NAMES.join(', ')}`);
+  try {
+    return createProvider(
+      name,
+      {
+        ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
+        ...(o.failRate !== undefined ? { rateLimitRate: o.failRate } : {}),
+        ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}),
+      },
+      env,
+    );
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+}
+
+export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContext): Promise<number> {
+  const env = ctx.env ?? process.env;
+  const inputs = parseInputs(o.input);
+  const prepared = await prepare(o, inputs, io, ctx);
+  if (typeof prepared === 'number') return prepared;
+  const provider = makeProvider(o, env);
+  const model = o.model ?? env.FLOWMETER_MODEL ?? DEFAULT_MODELS[provider.name as ProviderName] ?? 'gpt-4o-mini';
+  const collector = new LlmCallCollector();
+  const meter = createMeter({ runsDir: o.runsDir, sinks: [collector], env, ...(o.quiet ? { log: false } : {}) });
+  const ltm = new LongTermMemory({ ...(prepared.ltmPath !== undefined ? { path: prepared.ltmPath } : {}) });
+  // The first graph a process runs pays V8's one-time compilation of the scheduler's code;
+  // a no-op graph takes that cost here, so the overhead fields measure scheduling.
+  await warmUpScheduler();
+  const budget = {
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.maxCostUsd !== undefined ? { maxCostUsd: o.maxCostUsd } : {}),
+    ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
+  };
+  const one = async (): Promise<{ run: WorkflowRun; metrics: ApxmMetrics }> => {
+    const run = await runWorkflow({
+      plan: prepared.plan,
+      meter,
+      provider,
+      model,
+      tools: prepared.tools,
+      memory: () => createRunMemory({ ltm }),
+      inputs,
+      print: (text) => io.out(text),
+      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      ...(o.llmConcurrency !== undefined ? { llmConcurrency: o.llmConcurrency } : {}),
+      retry: o.retries <= 0 ? false : { maxAttempts: o.retries + 1, baseDelayMs: 500, maxDelayMs: 20_000, jitter: 0.2 },
+      budget,
+      execMode: provider.name === 'simulated' ? 'dry_run' : 'live',
+    });
+    await meter.flush();
+    const metrics = apxmMetrics({ input: path.resolve(o.file), level: o.level, run, llmCalls: collector.take(run.runId), compileMs: prepared.compileMs, artifactMs: prepared.artifactMs, validationMs: prepared.validationMs });
+    return { run, metrics };
+  };
+  try {
+    return o.repeat === 1 ? await single(o, io, one) : await repeated(o, io, meter, one);
+  } finally {
+    await finish(o, io, meter, provider);
+  }
+}
+
+async function single(o: RunCommandOptions, io: CliIo, one: () => Promise<{ run: WorkflowRun; metrics: ApxmMetrics }>): Promise<number> {
+  const { run, metrics } = await one();
+  if (run.ok) io.out(run.output ?? '');
+  else io.err(`flowmeter: run failed: ${run.error instanceof Error ? run.error.message : String(run.error)}`);
+  if (run.summary !== undefined) io.out(run.summary);
+  if (o.emitMetrics !== undefined) writeMetrics(o.emitMetrics, `${JSON.stringify(metrics, null, 2)}\n`);
+  return run.ok ? 0 : 1;
+}
+
+async function repeated(o: RunCommandOptions, io: CliIo, meter: Meter, one: () => Promise<{ run: WorkflowRun; metrics: ApxmMetrics }>): Promise<number> {
+  const bar = new ProgressBar(io.errRaw ?? (() => undefined), io.errIsTTY === true && io.errRaw !== undefined);
+  const lines: string[] = new Array<string>(o.repeat);
+  const durations: number[] = [];
+  let next = 0;
+  let done = 0;
+  let failed = 0;
+  const t0 = Date.now();
+  const worker = async (): Promise<void> => {
+    while (next < o.repeat) {
+      const index = next++;
+      const { run, metrics } = await one();
+      lines[index] = JSON.stringify(metrics);
+      done++;
+      if (!run.ok) failed++;
+      durations.push(run.durationMs);
+      durations.sort((a, b) => a - b);
+      bar.update({ done, total: o.repeat, failed, p50Ms: durations[Math.ceil(durations.length / 2) - 1], elapsedMs: Date.now() - t0 });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.parallel, o.repeat) }, worker));
+  bar.end();
+  io.out(`${o.repeat} runs: ${o.repeat - failed} succeeded, ${failed} failed`);
+  io.out(formatSnapshotTable(meter.snapshot()).trimEnd());
+  // One apxm object per run, a line each (JSON Lines): `jq` reads it as it reads one object.
+  if (o.emitMetrics !== undefined) writeMetrics(o.emitMetrics, `${lines.join('\n')}\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+function writeMetrics(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (err) {
+    throw new UserError(`cannot write --emit-metrics ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+async function finish(o: RunCommandOptions, io: CliIo, meter: Meter, provider: Provider): Promise<void> {
+  if (o.pushgateway !== undefined) {
+    try {
+      await meter.push({ url: o.pushgateway, job: 'flowmeter' });
+    } catch (err) {
+      // The runs happened and their files are written; a gateway that is down must not hide that.
+      io.err(`flowmeter: push to ${o.pushgateway} failed: ${(err as Error).message}`);
+    }
+  }
+  await meter.close();
+  await provider.close?.();
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer >= 0');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number > 0');
+  return n;
+}
+
+function share(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be between 0 and 1');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerRun(cli: Command, io: CliIo, setCode: (code: number) => void, version: string, runsDirDefault: string): void {
+  cli
+    .command('run')
+    .description('run an .ais workflow: print its return value and the run summary; --emit-metrics writes apxm\'s metrics JSON')
+    .argument('<file>', 'the .ais workflow')
+    .option('-O, --opt <level>', 'optimization level: 0 (no passes) or 1 (inline, DCE, CSE, ask-chain fusion); -O0 and -O1 work too', parseOptLevel, 'O1')
+    .option('--input <name=value>', 'a parameter of the @entry flow (repeat for several)', collect, [])
+    .option('--dry-run', 'use the seeded simulated provider: no API calls, no cost', false)
+    .option('--provider <name>', `simulated, openai or anthropic (default: simulated without an API key, else the one whose key is set)`)
+    .option('--model <model>', 'the model every LLM op uses (default: gpt-4o-mini; claude-3-5-haiku-latest for anthropic; FLOWMETER_MODEL)')
+    .option('--base-url <url>', 'an OpenAI- or Anthropic-compatible endpoint (vLLM, Ollama, OpenRouter, ...)')
+    .option('--emit-metrics <file>', 'write apxm\'s --emit-metrics JSON (with --repeat: one JSON object per run, a line each)')
+    .option('--runs-dir <dir>', 'where each run\'s folder (metrics.jsonl, events.jsonl, run.json) goes', runsDirDefault)
+    .option('--repeat <n>', 'run the workflow n times and print the p50/p95/p99 snapshot', positiveInt, 1)
+    .option('--parallel <n>', 'runs of --repeat in flight at once', positiveInt, 1)
+    .option('--concurrency <n>', 'most workflow nodes in flight at once (per graph)', positiveInt)
+    .option('--llm-concurrency <n>', 'most LLM calls in flight at once within a run', positiveInt)
+    .option('--retries <n>', 'retries of a rate-limited, timed-out or 5xx call (exponential backoff, Retry-After honoured)', nonNegativeInt, 2)
+    .option('--timeout <ms>', 'end a run after this long (outcome timeout), aborting calls in flight', positiveNumber)
+    .option('--max-cost-usd <usd>', 'budget per run: stop before the next paid call once spent', positiveNumber)
+    .option('--max-tokens <n>', 'budget per run in tokens', positiveInt)
+    .option('--config <file>', 'runtime config (tool modules, memory file); default: flowmeter.config.json next to the workflow, else in the working directory')
+    .option('--no-cache', 'compile afresh instead of reusing the cached plan')
+    .option('--cache-dir <dir>', 'where compiled plans are cached', '.flowmeter/cache/plans')
+    .option('--seed <n>', 'simulated provider: seed', nonNegativeInt)
+    .option('--time-scale <x>', 'simulated provider: multiply latencies (0.01 runs a 1 s call in 10 ms)', positiveNumber)
+    .option('--fail-rate <share>', 'simulated provider: share of calls answered 429 with Retry-After', share)
+    .option('--pushgateway <url>', 'push the metrics to a Prometheus Pushgateway when done (job "flowmeter")')
+    .option('-q, --quiet', 'no structured log lines on stderr', false)
+    .action(async (file: string, opts: Omit<RunCommandOptions, 'file' | 'level' | 'timeoutMs'> & { opt: OptLevel; timeout?: number }) => {
+      const { opt, timeout, ...rest } = opts;
+      setCode(await runCommand({ ...rest, file, level: opt, ...(timeout !== undefined ? { timeoutMs: timeout } : {}) }, io, { version }));
+    });
+}

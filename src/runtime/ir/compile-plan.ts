@@ -1,0 +1,31 @@
+/**
+ * Source text → optimized plan: the AIS front end, lowering and the passes in one call.
+ *
+ * Never throws, like `compileSource`: a bug in lowering or a pass comes back as an
+ * "internal compiler error" diagnostic, so the CLI still answers with `file:line:col`.
+ */
+import { compileSource } from '../ais/index.js';
+import type { Diagnostic } from '../ais/index.js';
+import { lowerProgram } from './lower.js';
+import { optimize } from './optimize.js';
+import type { OptLevel, Plan } from './plan.js';
+
+export interface PlanCompileResult {
+  /** Present when the source has no errors. */
+  readonly plan?: Plan;
+  /** Errors and warnings, sorted by position. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function compilePlan(file: string, text: string, level: OptLevel, compilerVersion: string): PlanCompileResult {
+  const front = compileSource(file, text);
+  if (front.program === undefined) return { diagnostics: front.diagnostics };
+  try {
+    const plan = optimize(lowerProgram(front.program, text, file, compilerVersion, front.diagnostics), level);
+    return { plan, diagnostics: front.diagnostics };
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const internal: Diagnostic = { severity: 'error', file, line: 1, col: 1, message: `internal compiler error: ${reason}` };
+    return { diagnostics: [...front.diagnostics, internal] };
+  }
+}

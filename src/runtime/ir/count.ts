@@ -1,0 +1,49 @@
+/**
+ * Sizes of a plan, for `PassStat`: nodes, and LLM requests one run of the entry makes.
+ *
+ * Counting LLM requests: an LLM op is 1 and a fused chain is 1 (that is the point of fusing);
+ * a call is its callee's count; a switch is the largest count among its cases, since exactly
+ * one case runs and an upper bound is the useful number for cost; a switch's default counts
+ * 0, since it runs only when the switch fails. Nodes are counted over every flow in the plan,
+ * so inlining, which moves callee nodes into the entry, shows what it removed (call nodes
+ * and the callee flows themselves).
+ */
+import type { LeafOp, NodeOp, Plan } from './plan.js';
+
+export function nodeCount(plan: Plan | Omit<Plan, 'hash'>): number {
+  return Object.values(plan.flows).reduce((sum, f) => sum + f.nodes.length, 0);
+}
+
+export function llmRequests(plan: Plan | Omit<Plan, 'hash'>, flowName: string = plan.entry): number {
+  const memo = new Map<string, number>();
+  const flowCount = (name: string): number => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    memo.set(name, 0); // guards a hand-edited cycle
+    const flow = Object.hasOwn(plan.flows, name) ? plan.flows[name] : undefined;
+    const n = flow === undefined ? 0 : flow.nodes.reduce((sum, node) => sum + (node.fallbackFor === undefined ? opCount(node.op) : 0), 0);
+    memo.set(name, n);
+    return n;
+  };
+  const leafCount = (op: LeafOp): number => {
+    switch (op.kind) {
+      case 'llm':
+      case 'fused_llm':
+        return 1;
+      case 'call':
+        return flowCount(op.callee);
+      case 'print':
+      case 'merge':
+      case 'tool':
+      case 'qmem':
+      case 'umem':
+        return 0;
+      default: {
+        const never: never = op;
+        return never;
+      }
+    }
+  };
+  const opCount = (op: NodeOp): number => (op.kind === 'switch' ? Math.max(0, ...op.cases.map((c) => leafCount(c.op))) : leafCount(op));
+  return flowCount(flowName);
+}

@@ -1,0 +1,209 @@
+/**
+ * Lowering: a checked AIS program → a -O0 `Plan`, one `IrFlow` per flow reachable from the
+ * entry, nodes in source order (so every ref points to a lower id).
+ *
+ * Decisions where the language is silent:
+ * - `qmem`/`umem` keep one argument, the key or value; the space literal is resolved into
+ *   `space` and `store` ("stm"/"ltm"/"episodic" in any case → that tier, store = the tier;
+ *   a `memory { name: TIER }` entry → its tier, store = the entry name; a tier name wins
+ *   over an entry of the same name, as in the checker).
+ * - The flow's output is its first `return`; a later `return` is ignored. Statements after
+ *   a return are still lowered: a dataflow graph has no control flow, and the checker
+ *   already scoped them.
+ * - A switch is one node (its cases are leaf ops) and its `default` a second node with
+ *   `fallbackFor`; the switch's result variable refers to the switch node.
+ * - `effect`: print, umem and tool calls (a user's tool may have side effects), a call whose
+ *   callee has an effect, and a switch with an effectful case.
+ * - A call to a flow is lowered after its callee, so a call's effect and memory footprint
+ *   are known; the checker guarantees there are no cycles.
+ */
+import type { Agent, Expr, Flow, OpCall, Statement } from '../ais/ast.js';
+import type { CheckedProgram } from '../ais/checker.js';
+import type { Diagnostic } from '../ais/diagnostics.js';
+import { classifyCall, isMemorySpace } from '../ais/ops.js';
+import type { MemorySpace } from '../ais/ops.js';
+import { leavesOf, normalizeArg } from './args.js';
+import { cleanAfter, flowFootprints, orderingEdges } from './ordering.js';
+import { sha256Hex, withHash } from './plan-hash.js';
+import type { Arg, IrFlow, IrNode, LeafOp, NodeOp, Part, Plan, SourcePos } from './plan.js';
+import { PLAN_FORMAT } from './plan.js';
+
+interface Draft {
+  readonly op: NodeOp;
+  readonly fallbackFor?: number;
+  readonly effect: boolean;
+  readonly label: string;
+  readonly pos: SourcePos;
+}
+
+function internal(message: string): Error {
+  return new Error(`lowering: ${message} (the checker should have rejected this program)`);
+}
+
+export function resolveMemorySpace(agent: Agent, literal: string): { space: MemorySpace; store: string } {
+  const tier = literal.toLowerCase();
+  if (isMemorySpace(tier)) return { space: tier, store: tier };
+  const entry = agent.memory.flatMap((m) => m.entries).find((e) => e.name.name === literal);
+  const entryTier = entry?.tier.name.toLowerCase();
+  if (entryTier === undefined || !isMemorySpace(entryTier)) throw internal(`unknown memory space "${literal}"`);
+  return { space: entryTier, store: literal };
+}
+
+function isEffect(op: NodeOp, flows: ReadonlyMap<string, IrFlow>): boolean {
+  return leavesOf(op).some((leaf) => {
+    switch (leaf.kind) {
+      case 'print':
+      case 'umem':
+      case 'tool':
+        return true;
+      case 'call':
+        return flows.get(leaf.callee)?.nodes.some((n) => n.effect) ?? false;
+      case 'llm':
+      case 'fused_llm':
+      case 'merge':
+      case 'qmem':
+        return false;
+      default: {
+        const never: never = leaf;
+        return never;
+      }
+    }
+  });
+}
+
+export function lowerProgram(
+  checked: CheckedProgram,
+  sourceText: string,
+  file: string,
+  compilerVersion: string,
+  /** The front end's diagnostics; their warnings are kept in the plan. */
+  diagnostics: readonly Diagnostic[] = [],
+): Plan {
+  const agents = new Map(checked.program.agents.map((a) => [a.name.name, a] as const));
+  const flows = new Map<string, IrFlow>();
+  const footprints = flowFootprints((name) => flows.get(name));
+
+  const lowerFlow = (agent: Agent, flow: Flow): IrFlow => {
+    const key = `${agent.name.name}.${flow.name.name}`;
+    const done = flows.get(key);
+    if (done !== undefined) return done;
+    const scope = new Map<string, Part>(flow.params.map((p) => [p.name.name, { param: p.name.name }]));
+    const drafts: Draft[] = [];
+    let output: Arg | null = null;
+
+    const arg = (e: Expr): Arg => {
+      const parts = (x: Expr): Part[] => {
+        switch (x.kind) {
+          case 'string':
+            return [{ text: x.value }];
+          case 'var': {
+            const part = scope.get(x.name);
+            if (part === undefined) throw internal(`undefined variable "${x.name}" in ${key}`);
+            return [part];
+          }
+          case 'concat':
+            return x.parts.flatMap(parts);
+          default: {
+            const never: never = x;
+            return never;
+          }
+        }
+      };
+      return normalizeArg(parts(e));
+    };
+
+    const leaf = (call: OpCall): { op: LeafOp; name: string } => {
+      const kind = classifyCall(call);
+      const args = call.args.map(arg);
+      switch (kind.kind) {
+        case 'llm':
+          return { op: { kind: 'llm', op: kind.op, args }, name: kind.op };
+        case 'print':
+        case 'merge':
+          return { op: { kind: kind.kind, args }, name: kind.kind };
+        case 'inv':
+          return { op: { kind: 'tool', via: 'inv', args }, name: 'inv' };
+        case 'capability': {
+          const cap = agent.capabilities.find((c) => c.name.name === kind.name);
+          if (cap === undefined) throw internal(`undeclared capability "${kind.name}"`);
+          const params = cap.params.map((p) => p.name.name);
+          return { op: { kind: 'tool', via: 'capability', tool: kind.name, params, args }, name: kind.name };
+        }
+        case 'qmem':
+        case 'umem': {
+          const space = call.args[1];
+          if (space?.kind !== 'string' || args[0] === undefined) throw internal(`${kind.kind} without a literal space`);
+          return { op: { kind: kind.kind, ...resolveMemorySpace(agent, space.value), args: [args[0]] }, name: kind.kind };
+        }
+        case 'flow': {
+          const calleeAgent = agents.get(kind.agent);
+          const calleeFlow = calleeAgent?.flows.find((f) => f.name.name === kind.flow);
+          if (calleeAgent === undefined || calleeFlow === undefined) throw internal(`unknown flow ${kind.agent}.${kind.flow}`);
+          lowerFlow(calleeAgent, calleeFlow);
+          const callee = `${kind.agent}.${kind.flow}`;
+          return { op: { kind: 'call', callee, args }, name: callee };
+        }
+        default: {
+          const never: never = kind;
+          return never;
+        }
+      }
+    };
+
+    const add = (op: NodeOp, name: string, result: string | undefined, pos: SourcePos, fallbackFor?: number): number => {
+      const label = `${key}:${name}${result === undefined ? '' : `->${result}`}`;
+      const draft: Draft = { op, effect: isEffect(op, flows), label, pos };
+      drafts.push(fallbackFor === undefined ? draft : { ...draft, fallbackFor });
+      return drafts.length - 1;
+    };
+
+    const statement = (stmt: Statement): void => {
+      const pos = { line: stmt.span.line, col: stmt.span.col };
+      switch (stmt.kind) {
+        case 'op': {
+          const { op, name } = leaf(stmt);
+          const id = add(op, name, stmt.result?.name, pos);
+          if (stmt.result !== undefined) scope.set(stmt.result.name, { ref: id });
+          return;
+        }
+        case 'switch': {
+          const subject = arg(stmt.subject);
+          const cases = stmt.cases.map((c) => ({ label: c.label.value, op: leaf(c.call).op }));
+          const id = add({ kind: 'switch', subject, cases }, 'switch', stmt.result?.name, pos);
+          if (stmt.default !== undefined) {
+            const d = leaf(stmt.default);
+            add(d.op, `default(${d.name})`, stmt.result?.name, { line: stmt.default.span.line, col: stmt.default.span.col }, id);
+          }
+          if (stmt.result !== undefined) scope.set(stmt.result.name, { ref: id });
+          return;
+        }
+        case 'return':
+          output ??= arg(stmt.value);
+          return;
+        default: {
+          const never: never = stmt;
+          return never;
+        }
+      }
+    };
+
+    flow.body.forEach(statement);
+    const edges = orderingEdges(drafts, footprints);
+    const nodes = drafts.map((d, id): IrNode => ({ id, ...d, after: cleanAfter(edges[id] ?? [], { id, ...d }) }));
+    const lowered: IrFlow = { name: key, params: flow.params.map((p) => p.name.name), nodes, output };
+    flows.set(key, lowered);
+    return lowered;
+  };
+
+  const entry = lowerFlow(checked.entry.agent, checked.entry.flow);
+  return withHash({
+    format: PLAN_FORMAT,
+    compiler: compilerVersion,
+    source: { file, sha256: sha256Hex(sourceText) },
+    optimization_level: 'O0',
+    entry: entry.name,
+    flows: Object.fromEntries(flows),
+    passes: [],
+    warnings: diagnostics.filter((d) => d.severity === 'warning').map((d) => ({ line: d.line, col: d.col, message: d.message })),
+  });
+}
