@@ -8,6 +8,7 @@
  * workflow. The warm-up runs on its own clock and is counted in no field.
  */
 import type { TaskNode } from './graph.js';
+import { SchedulerClock } from './metrics.js';
 import { runGraph } from './scheduler.js';
 
 const ROUNDS = 20;
@@ -29,7 +30,25 @@ function warmGraph(): TaskNode[] {
   return nodes;
 }
 
+/**
+ * Options that take the same code paths as a workflow run (circuit breaker, retry policy,
+ * a shared clock, a per-provider limit), so V8's type feedback matches what it will see.
+ */
 export async function warmUpScheduler(): Promise<void> {
   const nodes = warmGraph();
-  for (let i = 0; i < ROUNDS; i++) await runGraph({ nodes }, { concurrency: 6, perProvider: { warm: 2 } });
+  const controller = new AbortController();
+  for (let i = 0; i < ROUNDS; i++) {
+    await runGraph(
+      { nodes },
+      {
+        concurrency: 6,
+        perProvider: { warm: 2 },
+        clock: new SchedulerClock(),
+        signal: controller.signal,
+        circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
+        retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 20_000, jitter: 0.2 },
+        onRetry: () => undefined,
+      },
+    );
+  }
 }
