@@ -80,7 +80,7 @@ const REASONS: Readonly<Record<string, string>> = {
 };
 
 /** A file error in a few words ("no such file or directory"), not Node's `ENOENT: ..., open 'x'`. */
-function reason(err: unknown): string {
+export function fileErrorReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code !== undefined && Object.hasOwn(REASONS, code)) return REASONS[code]!;
   return ((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '').trim();
@@ -97,7 +97,7 @@ export function compileCommand(o: CompileCommandOptions, io: CliIo): number {
   try {
     text = readFileSync(o.file, 'utf8');
   } catch (err) {
-    io.err(`flowmeter: cannot read ${o.file}: ${reason(err)}`);
+    io.err(`flowmeter: cannot read ${o.file}: ${fileErrorReason(err)}`);
     return 1;
   }
   const { plan, diagnostics } = compilePlan(o.file, text, o.level, o.compilerVersion ?? compilerVersion());
@@ -116,7 +116,7 @@ export function compileCommand(o: CompileCommandOptions, io: CliIo): number {
   try {
     writeFileSync(o.output, rendered);
   } catch (err) {
-    io.err(`flowmeter: cannot write ${o.output}: ${reason(err)}`);
+    io.err(`flowmeter: cannot write ${o.output}: ${fileErrorReason(err)}`);
     return 1;
   }
   return 0;

@@ -12,7 +12,6 @@ import { performance } from 'node:perf_hooks';
 import { createMeter } from '../meter/meter.js';
 import type { Meter } from '../meter/meter.js';
 import { formatSnapshotTable } from '../stats/index.js';
-import { formatDiagnostics } from '../runtime/ais/index.js';
 import { LlmCallCollector, apxmMetrics, runWorkflow } from '../runtime/execute/index.js';
 import type { ApxmMetrics, WorkflowRun } from '../runtime/execute/index.js';
 import { loadOrCompile } from '../runtime/ir/artifact.js';
@@ -22,11 +21,11 @@ import { LongTermMemory, createRunMemory } from '../runtime/memory/index.js';
 import type { Provider, ProviderName } from '../runtime/providers/index.js';
 import { createProvider, defaultProviderName, isProviderName, PROVIDER_NAMES } from '../runtime/providers/index.js';
 import { warmUpScheduler } from '../runtime/scheduler/index.js';
-import { createToolRegistry, loadRuntimeConfig } from '../runtime/tools/index.js';
-import type { ToolRegistry } from '../runtime/tools/index.js';
+import { RuntimeConfigError, ToolConfigError, createToolRegistry, loadRuntimeConfig } from '../runtime/tools/index.js';
+import type { RuntimeConfig, ToolRegistry } from '../runtime/tools/index.js';
 import type { CliIo } from './io.js';
 import { UserError } from './io.js';
-import { parseOptLevel } from './compile.js';
+import { fileErrorReason, formatCompileDiagnostic, parseOptLevel } from './compile.js';
 import { ProgressBar } from './progress.js';
 
 export interface RunCommandOptions {
@@ -87,7 +86,7 @@ function readSource(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UserError(`cannot read ${file}: ${fileErrorReason(err)}`);
   }
 }
 
@@ -104,10 +103,18 @@ interface Prepared {
 async function prepare(o: RunCommandOptions, inputs: Record<string, string>, io: CliIo, ctx: RunContext): Promise<Prepared | number> {
   const text = readSource(o.file);
   const compiled = loadOrCompile({ file: o.file, text, level: o.level, compilerVersion: ctx.version, cacheDir: o.cacheDir, noCache: !o.cache });
-  if (compiled.diagnostics.length > 0) io.err(formatDiagnostics(compiled.diagnostics, text).trimEnd());
+  for (const d of compiled.diagnostics) io.err(formatCompileDiagnostic(d, text));
   if (compiled.plan === undefined) return 1;
-  const config = await loadRuntimeConfig({ ...(o.config !== undefined ? { configPath: o.config } : {}), searchDirs: [path.dirname(path.resolve(o.file)), process.cwd()] });
-  const tools = await createToolRegistry({ modules: config.tools });
+  if (compiled.cacheError !== undefined) io.err(`flowmeter: warning: the plan cache could not be written (${String(compiled.cacheError)}); running without it`);
+  let config: RuntimeConfig;
+  let tools: ToolRegistry;
+  try {
+    config = await loadRuntimeConfig({ ...(o.config !== undefined ? { configPath: o.config } : {}), searchDirs: [path.dirname(path.resolve(o.file)), process.cwd()] });
+    tools = await createToolRegistry({ modules: config.tools });
+  } catch (err) {
+    if (err instanceof RuntimeConfigError || err instanceof ToolConfigError) throw new UserError(err.message);
+    throw err;
+  }
   const v0 = performance.now();
   const issues = validatePlan(compiled.plan, { tools, inputs });
   const validationMs = performance.now() - v0;
@@ -282,8 +289,8 @@ export function registerRun(cli: Command, io: CliIo, setCode: (code: number) => 
     .option('--runs-dir <dir>', 'where each run\'s folder (metrics.jsonl, events.jsonl, run.json) goes', runsDirDefault)
     .option('--repeat <n>', 'run the workflow n times and print the p50/p95/p99 snapshot', positiveInt, 1)
     .option('--parallel <n>', 'runs of --repeat in flight at once', positiveInt, 1)
-    .option('--concurrency <n>', 'most workflow nodes in flight at once (per graph)', positiveInt)
-    .option('--llm-concurrency <n>', 'most LLM calls in flight at once within a run', positiveInt)
+    .option('--concurrency <n>', 'most workflow nodes in flight at once (per graph: at -O0 each called flow has its own)', positiveInt)
+    .option('--llm-concurrency <n>', 'most LLM calls in flight at once (per graph, like --concurrency)', positiveInt)
     .option('--retries <n>', 'retries of a rate-limited, timed-out or 5xx call (exponential backoff, Retry-After honoured)', nonNegativeInt, 2)
     .option('--timeout <ms>', 'end a run after this long (outcome timeout), aborting calls in flight', positiveNumber)
     .option('--max-cost-usd <usd>', 'budget per run: stop before the next paid call once spent', positiveNumber)

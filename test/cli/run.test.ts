@@ -56,7 +56,7 @@ describe('flowmeter run: wrong input gets one clear line and exit code 1', () =>
   it('answers an unreadable file with one line', async () => {
     const io = capture();
     expect(await main([...base(join(dir, 'nope.ais')), '--input', 'x=1'], io)).toBe(1);
-    expect(io.stderr).toEqual([`flowmeter: cannot read ${join(dir, 'nope.ais')}: ENOENT`]);
+    expect(io.stderr).toEqual([`flowmeter: cannot read ${join(dir, "nope.ais")}: no such file or directory`]);
   });
 
   it('refuses --dry-run with a paid provider, and an unknown provider', async () => {

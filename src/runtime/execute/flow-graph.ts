@@ -40,19 +40,35 @@ export function caseKey(text: string): string {
 }
 
 export function flowGraph(env: ExecEnv, flow: IrFlow, params: Readonly<Record<string, string>>): TaskGraph {
-  // An ordering edge to a switch default waits for the switch instead: the switch's
-  // consumers are released when it succeeds or when its default stands in for it, while a
-  // default that is not needed is skipped, and would skip everything that waits on it.
-  const switchOf = new Map<number, number>();
-  for (const node of flow.nodes) if (node.fallbackFor !== undefined) switchOf.set(node.id, node.fallbackFor);
-  const nodes: TaskNode[] = flow.nodes.map((node) => taskNode(env, node, params, switchOf));
+  const resolve = orderingResolver(flow);
+  const nodes: TaskNode[] = flow.nodes.map((node) => taskNode(env, node, params, resolve));
   return { nodes };
 }
 
-function taskNode(env: ExecEnv, node: IrNode, params: Readonly<Record<string, string>>, switchOf: ReadonlyMap<number, number>): TaskNode {
+/**
+ * An ordering edge to a switch default waits for the switch instead, and for whatever the
+ * default itself was ordered after: the switch's consumers are released when it succeeds or
+ * when its default stands in for it, while a default that is not needed is skipped, and
+ * would skip everything that waits on it. Defaults are never ordered after later nodes, so
+ * the recursion ends.
+ */
+function orderingResolver(flow: IrFlow): (id: number) => readonly number[] {
+  const memo = new Map<number, readonly number[]>();
+  const resolve = (id: number): readonly number[] => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const node = flow.nodes[id];
+    const result = node?.fallbackFor === undefined ? [id] : [node.fallbackFor, ...node.after.flatMap(resolve)];
+    memo.set(id, result);
+    return result;
+  };
+  return resolve;
+}
+
+function taskNode(env: ExecEnv, node: IrNode, params: Readonly<Record<string, string>>, resolve: (id: number) => readonly number[]): TaskNode {
   const deps = dataDeps(node.op);
   const slot = new Map<number, number>(deps.map((d, i) => [d, i]));
-  const after = [...new Set(node.after.map((a) => switchOf.get(a) ?? a))].filter((a) => !slot.has(a) && a !== node.id && a !== node.fallbackFor);
+  const after = [...new Set(node.after.flatMap(resolve))].filter((a) => !slot.has(a) && a !== node.id && a !== node.fallbackFor);
   const usesLlm = opUsesLlm(node.op);
   return {
     id: node.id,

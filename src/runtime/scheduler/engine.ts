@@ -70,8 +70,10 @@ export class GraphRun {
   readonly #firstCtx: TaskContext;
   readonly #done: (result: GraphResult) => void;
   #settled = 0;
-  /** This run's own nodes in flight (the clock may be shared with nested runs). */
+  /** This run's own operations in flight (the clock may be shared with nested runs); the concurrency limit counts these. */
   #inFlight = 0;
+  /** This run's nodes in flight, containers included: the run is over only when none is. */
+  #running = 0;
   #finished = false;
 
   constructor(graph: CompiledGraph, options: EngineOptions, done: (result: GraphResult) => void) {
@@ -116,6 +118,7 @@ export class GraphRun {
     }
     this.#clock.inFlightChange(-this.#inFlight, performance.now());
     this.#inFlight = 0;
+    this.#running = 0;
     // Abort first: nested graphs sharing the clock record their aborted nodes before the snapshot.
     this.controller.abort(reason);
     this.#finish(true, reason);
@@ -126,7 +129,7 @@ export class GraphRun {
     const g = this.#g;
     const clock = this.#clock;
     const ph = clock.phaseMs;
-    while (!this.#finished && clock.inFlight < this.#o.concurrency) {
+    while (!this.#finished && this.#inFlight < this.#o.concurrency) {
       const id = this.#pickNext();
       let t1 = performance.now();
       ph[PICK]! += t1 - t;
@@ -139,7 +142,7 @@ export class GraphRun {
       ph[COLLECT]! += t1 - t;
       t = this.#dispatch(id, inputs, this.#firstCtx, t1);
     }
-    if (!this.#finished && (this.#settled === g.n || (clock.inFlight === 0 && this.#heap.size === 0))) this.#finish(false, undefined);
+    if (!this.#finished && (this.#settled === g.n || (this.#running === 0 && this.#heap.size === 0))) this.#finish(false, undefined);
   }
 
   #pickNext(): number {
@@ -170,6 +173,7 @@ export class GraphRun {
     }
     if (this.#status[id] !== RUNNING) {
       this.#status[id] = RUNNING;
+      this.#running++;
       if (this.#g.container[id] === 0) {
         this.#inFlight++;
         this.#clock.inFlightChange(1, t);
@@ -200,6 +204,7 @@ export class GraphRun {
   /** Frees the node's concurrency slots; a parked node of the same provider goes back to the heap. */
   #release(id: number, t: number): number {
     const ph = this.#clock.phaseMs;
+    this.#running--;
     if (this.#g.container[id] === 0) {
       this.#inFlight--;
       this.#clock.inFlightChange(-1, t);
@@ -315,13 +320,21 @@ export class GraphRun {
     const stack = [id];
     for (let y = stack.pop(); y !== undefined; y = stack.pop()) {
       const fallback = g.fallbackOf[y]!;
-      if (fallback >= 0 && status[fallback] === PENDING) {
-        // y's consumers wait for the default's output instead (the switch routes to `default`).
+      if (fallback >= 0 && status[fallback] === PENDING && y === id) {
+        // y ran and failed: its consumers wait for the default's output instead (the switch routes to `default`).
         if (--this.#pending[fallback]! === 0) {
           status[fallback] = QUEUED;
           this.#heap.push(fallback);
         }
-      } else this.#failConsumers(y, y, stack);
+      } else {
+        // y never ran because an input failed: there was no choice to make, so its default
+        // does not run either (its effects and cost would belong to a run that never routed).
+        if (fallback >= 0 && status[fallback] === PENDING) {
+          this.#markFailed(fallback, new DependencyFailedError(fallback, y));
+          stack.push(fallback);
+        }
+        this.#failConsumers(y, y, stack);
+      }
       const target = g.fallbackFor[y]!;
       // The default failed after its target did: the switch has no output for the target's consumers.
       if (target >= 0 && status[target] === FAILED) this.#failConsumers(target, target, stack);

@@ -23,9 +23,10 @@ export interface TaskNode {
   /** Among ready nodes, higher runs first; ties go to the lower id. Default 0. */
   readonly priority?: number;
   /**
-   * Makes this node a `switch` default for node `fallbackFor`: it runs only if that node
-   * failed, and its output then takes the failed node's place in the failed node's
-   * consumers. If the target succeeds this node is skipped.
+   * Makes this node a `switch` default for node `fallbackFor`: it runs only if that node ran
+   * and failed, and its output then takes the failed node's place in the failed node's
+   * consumers. If the target succeeds this node is skipped; if the target never ran because
+   * one of its inputs failed, this node fails with it.
    */
   readonly fallbackFor?: number;
   /**
