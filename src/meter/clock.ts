@@ -11,6 +11,8 @@ const origin = performance.timeOrigin;
 
 let minuteStart = Number.NaN;
 let minutePrefix = '';
+let lastMs = Number.NaN;
+let lastStamp = '';
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : `${n}`;
@@ -24,10 +26,13 @@ function pad3(n: number): string {
  * ISO 8601 (UTC, millisecond precision — exactly `Date#toISOString`'s output) for a
  * monotonic reading. `toISOString` was 40% of the cost of recording a call, so the
  * `YYYY-MM-DDTHH:MM:` prefix is built once a minute and only seconds and milliseconds
- * are formatted per event.
+ * are formatted per event. Calls take microseconds, so most stamps repeat the last one:
+ * the same string is handed out for the whole millisecond, and the sinks' checks of a
+ * stamp (`quoteTs`) then see a string they have already seen.
  */
 export function isoAt(monotonic: number): string {
   const ms = Math.floor(origin + monotonic);
+  if (ms === lastMs) return lastStamp;
   const offset = ms - minuteStart;
   if (!(offset >= 0 && offset < 60_000)) {
     minuteStart = ms - (ms % 60_000);
@@ -35,7 +40,9 @@ export function isoAt(monotonic: number): string {
     return isoAt(monotonic);
   }
   const seconds = Math.floor(offset / 1000);
-  return `${minutePrefix}${pad2(seconds)}.${pad3(offset - seconds * 1000)}Z`;
+  lastStamp = `${minutePrefix}${pad2(seconds)}.${pad3(offset - seconds * 1000)}Z`;
+  lastMs = ms;
+  return lastStamp;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
-import { PriceBook, resolveCost } from '../pricing/index.js';
+import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
 import type { Sink } from '../sinks/index.js';
@@ -334,17 +334,18 @@ export class Meter {
         this.exposition?.record(event);
         this.queue.push(event);
       },
-      cost: (model: string, usage: Usage) =>
-        roundCost(resolveCost(
-          {
-            providerCostUsd: usage.costUsd,
-            usage:
-              usage.inputTokens !== undefined && usage.outputTokens !== undefined
-                ? { model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens }
-                : null,
-          },
-          this.prices,
-        )),
+      // resolveCost's rule (a valid reported cost wins, then the price table), read straight
+      // from the usage: no CostInput and TokenUsage objects per call.
+      cost: (model: string, usage: Usage): ResolvedCost => {
+        const reported = usage.costUsd;
+        if (isReportedCost(reported)) return { cost_usd: reported, cost_source: 'provider' };
+        const { inputTokens, outputTokens } = usage;
+        if (inputTokens === undefined || outputTokens === undefined) return UNKNOWN_COST;
+        const estimated = this.prices.estimate(model, inputTokens, outputTokens, usage.cachedInputTokens, usage.cacheWriteTokens);
+        // Tokens × price per million leaves float noise (0.000023699999999999997): a table estimate
+        // is kept to 1e-10 USD, far below any price's own precision; a reported cost stays as reported.
+        return estimated === null ? UNKNOWN_COST : { cost_usd: roundUsd(estimated), cost_source: 'price_table' };
+      },
       inStep: <T>(state: RunState, stepId: string, fn: () => Promise<T>) => this.storage.run({ state, stepId }, fn),
       currentStep: (state: RunState) => {
         const scope = this.storage.getStore();
@@ -370,15 +371,6 @@ export class Meter {
       },
     };
   }
-}
-
-/**
- * Tokens × price per million leaves float noise (0.000023699999999999997); a table
- * estimate is kept to 1e-10 USD, far below any price's own precision. A cost the
- * provider reported is kept exactly as reported.
- */
-function roundCost(cost: ResolvedCost): ResolvedCost {
-  return cost.cost_source === 'price_table' && cost.cost_usd !== null ? { ...cost, cost_usd: roundUsd(cost.cost_usd) } : cost;
 }
 
 /** The longest delay `setTimeout` honours; past it Node.js fires after 1 ms instead. */

@@ -20,6 +20,8 @@ const PARTIAL_OUTCOMES: ReadonlySet<Outcome> = new Set(['budget_exceeded', 'time
  */
 export class RunState {
   readonly controller = new AbortController();
+  /** Read on every call (`signal.aborted`): kept here rather than asked of the controller each time. */
+  readonly signal: AbortSignal = this.controller.signal;
   readonly startedAt: string;
   inputTokens = 0;
   outputTokens = 0;
@@ -37,6 +39,8 @@ export class RunState {
   readonly limitsExceeded: BudgetLimit[] = [];
   /** model → [provider, calls], to name the run's main model when the caller did not. */
   private readonly models = new Map<string, [string, number]>();
+  private lastModel = '';
+  private lastModelEntry: [string, number] | undefined;
   outcome: Outcome | null = null;
   errorType: string | null = null;
   lastFailure: FailureSource | null = null;
@@ -62,14 +66,17 @@ export class RunState {
     this.startedAt = isoAt(startMs);
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
   noteModel(provider: string, model: string): void {
-    const entry = this.models.get(model);
+    // Runs mostly repeat one model: its entry is kept at hand.
+    if (model === this.lastModel && this.lastModelEntry !== undefined) {
+      this.lastModelEntry[1]++;
+      return;
+    }
+    let entry = this.models.get(model);
     if (entry) entry[1]++;
-    else this.models.set(model, [provider, 1]);
+    else this.models.set(model, (entry = [provider, 1]));
+    this.lastModel = model;
+    this.lastModelEntry = entry;
   }
 
   addTokens(input: number | null, output: number | null, total: number | null, cached: number | null): void {
@@ -91,8 +98,8 @@ export class RunState {
    * is unknown, so a known cost above the limit has crossed it either way.
    */
   checkBudget(): void {
-    if (this.controller.signal.aborted) return;
     const { maxTokens, maxCostUsd } = this.budget;
+    if ((maxTokens === undefined && maxCostUsd === undefined) || this.signal.aborted) return;
     if (maxTokens !== undefined && this.totalTokens > maxTokens) {
       this.exceed('max_tokens', this.totalTokens, maxTokens);
     }

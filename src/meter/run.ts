@@ -21,6 +21,8 @@ const USAGE_FIELD_NAMES: Readonly<Record<(typeof USAGE_FIELDS)[number], string>>
   costUsd: 'cost_usd',
 };
 
+const NO_COST = { cost_usd: null, cost_source: null } as const;
+
 class CallContext implements LlmCallContext {
   firstTokenMs: number | null = null;
   reported: Usage | undefined;
@@ -117,7 +119,7 @@ export class RunHandle implements Run {
     const total = usage?.totalTokens ?? (input !== null && output !== null ? input + output : null);
     const cached = usage?.cachedInputTokens ?? (input !== null ? 0 : null);
     const provider = meta.provider ?? 'unknown';
-    const { cost_usd, cost_source } = usage ? core.cost(meta.model, usage) : { cost_usd: null, cost_source: null };
+    const { cost_usd, cost_source } = usage ? core.cost(meta.model, usage) : NO_COST;
     // A failed call that reported nothing billed nothing we can see: it leaves the run's
     // totals known. A successful call without usage makes them unknown.
     if (!failed || usage) {
@@ -126,7 +128,8 @@ export class RunHandle implements Run {
     }
     state.llmCalls++;
     state.noteModel(provider, meta.model);
-    if (failed) state.errorType = errorType(err);
+    const error = failed ? errorType(err) : null;
+    if (error !== null) state.errorType = error;
     const event: LlmCall = {
       kind: 'llm_call',
       run_id: state.meta.run_id,
@@ -148,7 +151,7 @@ export class RunHandle implements Run {
       cost_source,
       streaming: meta.streaming ?? call.firstTokenMs !== null,
       cache_hit: call.hit,
-      error_type: failed ? errorType(err) : null,
+      error_type: error,
     };
     core.emit(event);
     state.checkBudget();

@@ -33,7 +33,10 @@ function num(value: unknown): number | undefined {
  */
 export const openAiUsage: UsageExtractor = (response) => {
   const usage = obj(obj(response)?.usage);
-  if (!usage) return undefined;
+  return usage ? openAiFields(usage) : undefined;
+};
+
+function openAiFields(usage: Obj): Usage | undefined {
   const input = num(usage.prompt_tokens) ?? num(usage.input_tokens);
   const output = num(usage.completion_tokens) ?? num(usage.output_tokens);
   if (input === undefined && output === undefined) return undefined;
@@ -45,7 +48,7 @@ export const openAiUsage: UsageExtractor = (response) => {
     cachedInputTokens: num(details?.cached_tokens),
     costUsd: num(usage.cost),
   };
-};
+}
 
 /**
  * Anthropic Messages shape: `usage.input_tokens` excludes cache reads and writes, which
@@ -54,7 +57,10 @@ export const openAiUsage: UsageExtractor = (response) => {
  */
 export const anthropicUsage: UsageExtractor = (response) => {
   const usage = obj(obj(response)?.usage);
-  if (!usage) return undefined;
+  return usage ? anthropicFields(usage) : undefined;
+};
+
+function anthropicFields(usage: Obj): Usage | undefined {
   const uncached = num(usage.input_tokens);
   const output = num(usage.output_tokens);
   if (uncached === undefined && output === undefined) return undefined;
@@ -62,17 +68,17 @@ export const anthropicUsage: UsageExtractor = (response) => {
   const cacheWrite = num(usage.cache_creation_input_tokens);
   const input = uncached === undefined ? undefined : uncached + (cacheRead ?? 0) + (cacheWrite ?? 0);
   return { inputTokens: input, outputTokens: output, cachedInputTokens: cacheRead, cacheWriteTokens: cacheWrite };
-};
+}
 
 /** Recognises either shape by its field names. */
 export const autoUsage: UsageExtractor = (response) => {
   const usage = obj(obj(response)?.usage);
   if (!usage) return undefined;
-  if ('prompt_tokens' in usage || 'completion_tokens' in usage || 'input_tokens_details' in usage) return openAiUsage(response);
-  if ('cache_read_input_tokens' in usage || 'cache_creation_input_tokens' in usage) return anthropicUsage(response);
+  if ('prompt_tokens' in usage || 'completion_tokens' in usage || 'input_tokens_details' in usage) return openAiFields(usage);
+  if ('cache_read_input_tokens' in usage || 'cache_creation_input_tokens' in usage) return anthropicFields(usage);
   // Responses API and Messages API both say input_tokens/output_tokens; with no cache
   // fields they mean the same thing.
-  return openAiUsage(response);
+  return openAiFields(usage);
 };
 
 export type UsageOption = 'auto' | 'openai' | 'anthropic' | 'none' | UsageExtractor;

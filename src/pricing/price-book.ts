@@ -32,6 +32,8 @@ export interface TokenUsage {
 
 const PER_TOKEN = 1 / 1_000_000;
 
+const NOT_ASKED: unique symbol = Symbol('not asked');
+
 function isCount(value: number): boolean {
   return Number.isFinite(value) && value >= 0;
 }
@@ -45,6 +47,9 @@ function isCount(value: number): boolean {
 export class PriceBook {
   private readonly byKey = new Map<string, PriceEntry>();
   private readonly matcher: ModelMatcher;
+  /** The last name `priceFor` answered, and its answer (the table never changes after construction). */
+  private lastModel: string | typeof NOT_ASKED = NOT_ASKED;
+  private lastPrice: PriceEntry | null = null;
 
   constructor(options: PriceBookOptions = {}) {
     // Layers, weakest first. Keyed by normalized name so an override spelled
@@ -65,8 +70,13 @@ export class PriceBook {
 
   /** The price for a model name as a provider or router spells it, or null when unknown. */
   priceFor(model: string): PriceEntry | null {
+    // A workload names the same model call after call: the last answer is one comparison away.
+    if (model === this.lastModel) return this.lastPrice;
     const key = this.matcher.match(model);
-    return key === null ? null : (this.byKey.get(key) ?? null);
+    const price = key === null ? null : (this.byKey.get(key) ?? null);
+    this.lastModel = model;
+    this.lastPrice = price;
+    return price;
   }
 
   /**
@@ -75,18 +85,23 @@ export class PriceBook {
    * cache-write tokens above the input total). Never a made-up 0.
    */
   cost(usage: TokenUsage): number | null {
-    const price = this.priceFor(usage.model);
+    return this.estimate(usage.model, usage.inputTokens, usage.outputTokens, usage.cachedInputTokens, usage.cacheWriteTokens);
+  }
+
+  /** `cost` from the counts themselves: the meter prices every call without building a usage object for it. */
+  estimate(model: string, inputTokens: number, outputTokens: number, cachedInputTokens?: number, cacheWriteTokens?: number): number | null {
+    const price = this.priceFor(model);
     if (price === null) return null;
-    const cached = usage.cachedInputTokens ?? 0;
-    const written = usage.cacheWriteTokens ?? 0;
-    if (![usage.inputTokens, usage.outputTokens, cached, written].every(isCount)) return null;
-    const uncached = usage.inputTokens - cached - written;
+    const cached = cachedInputTokens ?? 0;
+    const written = cacheWriteTokens ?? 0;
+    if (!(isCount(inputTokens) && isCount(outputTokens) && isCount(cached) && isCount(written))) return null;
+    const uncached = inputTokens - cached - written;
     if (uncached < 0) return null;
     return (
       (uncached * price.input +
         cached * (price.cached_input ?? price.input) +
         written * (price.cache_write ?? price.input) +
-        usage.outputTokens * price.output) *
+        outputTokens * price.output) *
       PER_TOKEN
     );
   }
@@ -108,7 +123,12 @@ export interface ResolvedCost {
   readonly cost_source: 'provider' | 'price_table' | null;
 }
 
-const UNKNOWN_COST: ResolvedCost = Object.freeze({ cost_usd: null, cost_source: null });
+export const UNKNOWN_COST: ResolvedCost = Object.freeze({ cost_usd: null, cost_source: null });
+
+/** A cost the provider reported is trusted when it is a finite, non-negative number (a free call is a real 0). */
+export function isReportedCost(usd: unknown): usd is number {
+  return typeof usd === 'number' && Number.isFinite(usd) && usd >= 0;
+}
 
 /**
  * The cost of one call for an `llm_call` event. A provider-reported cost is what was
@@ -117,9 +137,7 @@ const UNKNOWN_COST: ResolvedCost = Object.freeze({ cost_usd: null, cost_source: 
  */
 export function resolveCost(input: CostInput, book: PriceBook): ResolvedCost {
   const reported = input.providerCostUsd;
-  if (typeof reported === 'number' && Number.isFinite(reported) && reported >= 0) {
-    return { cost_usd: reported, cost_source: 'provider' };
-  }
+  if (isReportedCost(reported)) return { cost_usd: reported, cost_source: 'provider' };
   if (input.usage === undefined || input.usage === null) return UNKNOWN_COST;
   const estimated = book.cost(input.usage);
   return estimated === null ? UNKNOWN_COST : { cost_usd: estimated, cost_source: 'price_table' };

@@ -142,6 +142,14 @@ export abstract class SeriesFamily<H extends object> {
     return this.#lookupSlow(Array.prototype.slice.call(arguments) as unknown[]);
   }
 
+  /**
+   * True for the series that label sets past the cap share. A caller that keeps handles
+   * across lookups must not keep this one: each uncached lookup that lands on it is counted.
+   */
+  isOverflow(handle: H): boolean {
+    return handle === this.#overflow;
+  }
+
   /** Visits every series in interning order with its sanitized label values. */
   forEachSeries(visit: (labelValues: readonly string[], series: H) => void): void {
     const handles = this.#handles;

@@ -1,5 +1,6 @@
 import type { FlowEvent, LlmCall, Retry, StepFinished, StepStarted, TokensRecorded, ToolCall } from '../model/index.js';
-import { llmCallText, num, numOrNull, quote, quoteTs, strOrNull } from './json-text.js';
+import { llmCallTiming, num, numOrNull, quote, quoteTs, strOrNull } from './json-text.js';
+import { memoizeLast } from './memo.js';
 
 /**
  * One events.jsonl line: the event with the same keys and values `JSON.stringify(event)`
@@ -35,30 +36,46 @@ function head(kind: string, e: { run_id: string; flow_id: string; agent: string 
   return '{"kind":"' + kind + '","run_id":' + quote(e.run_id) + ',"flow_id":' + quote(e.flow_id) + ',"agent":' + quote(e.agent);
 }
 
-function llmCall(e: LlmCall): string {
-  const t = llmCallText(e);
-  return (
-    '{"kind":"llm_call","run_id":' + t.runId +
-    ',"flow_id":' + quote(e.flow_id) +
-    ',"agent":' + quote(e.agent) +
+/** `{"kind":"llm_call",…,"phase":…`: the call's identity, the same for most calls of a run. */
+const llmCallHead = memoizeLast(
+  (e: LlmCall) =>
+    head('llm_call', e) +
     ',"step_id":' + strOrNull(e.step_id) +
-    ',"provider":' + t.provider +
-    ',"model":' + t.model +
-    ',"phase":' + t.phase +
-    ',"start_ts":' + t.start +
-    ',"end_ts":' + t.end +
-    ',"duration_ms":' + t.duration +
+    ',"provider":' + quote(e.provider) +
+    ',"model":' + quote(e.model) +
+    ',"phase":' + quote(e.phase),
+  (a, b) =>
+    a.run_id === b.run_id &&
+    a.flow_id === b.flow_id &&
+    a.agent === b.agent &&
+    a.step_id === b.step_id &&
+    a.provider === b.provider &&
+    a.model === b.model &&
+    a.phase === b.phase,
+);
+
+/** `,"cost_source":…,"streaming":…,"cache_hit":…,"error_type":…}`: the line's end. */
+const llmCallTail = memoizeLast(
+  (e: LlmCall) =>
+    ',"cost_source":' + strOrNull(e.cost_source) +
+    ',"streaming":' + String(e.streaming) +
+    ',"cache_hit":' + String(e.cache_hit) +
+    ',"error_type":' + strOrNull(e.error_type) +
+    '}',
+  (a, b) => a.cost_source === b.cost_source && a.streaming === b.streaming && a.cache_hit === b.cache_hit && a.error_type === b.error_type,
+);
+
+function llmCall(e: LlmCall): string {
+  return (
+    llmCallHead(e) +
+    llmCallTiming(e) +
     ',"ttft_ms":' + numOrNull(e.ttft_ms) +
     ',"input_tokens":' + numOrNull(e.input_tokens) +
     ',"output_tokens":' + numOrNull(e.output_tokens) +
     ',"total_tokens":' + numOrNull(e.total_tokens) +
     ',"cached_input_tokens":' + numOrNull(e.cached_input_tokens) +
     ',"cost_usd":' + numOrNull(e.cost_usd) +
-    ',"cost_source":' + strOrNull(e.cost_source) +
-    ',"streaming":' + String(e.streaming) +
-    ',"cache_hit":' + String(e.cache_hit) +
-    ',"error_type":' + strOrNull(e.error_type) +
-    '}'
+    llmCallTail(e)
   );
 }
 

@@ -4,7 +4,7 @@
  * meter does for a call, while these values almost never need escaping.
  */
 import type { LlmCall } from '../model/index.js';
-import { memoizeEncoding } from './memo.js';
+import { memoizeEncoding, memoizeLast } from './memo.js';
 
 /**
  * JSON string for a value that almost never needs escaping (model names, ISO stamps, ids):
@@ -51,12 +51,17 @@ export function num(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
-export function optNum(key: string, value: number | null): string {
-  return value === null || !Number.isFinite(value) ? '' : ',"' + key + '":' + String(value);
+/**
+ * An optional number after its key text (`,"cost_usd":`), or nothing when it was not
+ * measured. The caller passes the key already quoted: no key text is built per line.
+ */
+export function optNum(keyText: string, value: number | null): string {
+  return value === null || !Number.isFinite(value) ? '' : keyText + String(value);
 }
 
-export function optStr(key: string, value: string | null): string {
-  return value === null ? '' : ',"' + key + '":' + quote(value);
+/** An optional string after its key text (`,"step_id":`), or nothing when absent. */
+export function optStr(keyText: string, value: string | null): string {
+  return value === null ? '' : keyText + quote(value);
 }
 
 
@@ -70,34 +75,22 @@ export function strOrNull(value: string | null): string {
   return value === null ? 'null' : quote(value);
 }
 
-/** JSON text of the fields an LLM call's metrics.jsonl and events.jsonl lines share. */
-export interface CallText {
-  phase: string;
-  model: string;
-  provider: string;
-  runId: string;
-  start: string;
-  end: string;
-  duration: string;
-}
-
-const callText: CallText = { phase: '', model: '', provider: '', runId: '', start: '', end: '', duration: '' };
-let callTextOf: LlmCall | undefined;
+/**
+ * `,"start_ts":…,"end_ts":…,"duration_ms":`: the timing keys, in the same order on an LLM
+ * call's metrics.jsonl and events.jsonl lines. A call's two stamps repeat for a whole
+ * millisecond (the meter hands out one string per millisecond), so this is built once per
+ * millisecond or per call, whichever is rarer.
+ */
+const timingKeys = memoizeLast(
+  (e: LlmCall) => ',"start_ts":' + quoteTs(e.start_ts) + ',"end_ts":' + quoteTs(e.end_ts) + ',"duration_ms":',
+  (a, b) => a.start_ts === b.start_ts && a.end_ts === b.end_ts,
+);
 
 /**
- * Encodes the shared fields once per event: the run-folder sink writes both lines of a
- * call back to back, and the second asks for the same event. The returned object is
- * reused by the next call, so read it at once and do not keep it.
+ * `,"start_ts":…,"end_ts":…,"duration_ms":…` of an LLM call. The run-folder sink writes both
+ * lines of a call back to back: the second gets the first's text.
  */
-export function llmCallText(e: LlmCall): Readonly<CallText> {
-  if (callTextOf === e) return callText;
-  callText.phase = quote(e.phase);
-  callText.model = quote(e.model);
-  callText.provider = quote(e.provider);
-  callText.runId = quote(e.run_id);
-  callText.start = quoteTs(e.start_ts);
-  callText.end = quoteTs(e.end_ts);
-  callText.duration = num(e.duration_ms);
-  callTextOf = e;
-  return callText;
-}
+export const llmCallTiming = memoizeLast(
+  (e: LlmCall) => timingKeys(e) + num(e.duration_ms),
+  (a, b) => a.duration_ms === b.duration_ms && a.start_ts === b.start_ts && a.end_ts === b.end_ts,
+);

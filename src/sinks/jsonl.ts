@@ -1,7 +1,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowEvent, LlmCall, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
-import { llmCallText, num, optNum, optStr, quote, quoteTs } from './json-text.js';
+import { llmCallTiming, num, optNum, optStr, quote, quoteTs } from './json-text.js';
+import { memoizeLast } from './memo.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
 import { EVENTS_FILE, eventRunId } from './event-log.js';
@@ -61,38 +62,54 @@ function tokensLine(e: TokensRecorded): string {
     ',"model":' + quote(e.model) +
     ',"ts":' + quoteTs(e.ts) +
     ',"tokens":' + num(e.count) +
-    optNum('cost_usd', e.cost_usd) +
+    optNum(',"cost_usd":', e.cost_usd) +
     ',"run_id":' + quote(e.run_id) +
-    optStr('step_id', e.step_id) +
+    optStr(',"step_id":', e.step_id) +
     '}'
   );
 }
 
-function llmCallLine(e: LlmCall): string {
-  const t = llmCallText(e);
-  // zerg's keys, in zerg's order (prompt/completion are its names for input/output).
-  let line =
-    '{"event":"llm_call","phase":' + t.phase +
-    ',"model":' + t.model +
-    ',"start_ts":' + t.start +
-    ',"end_ts":' + t.end +
-    ',"duration_ms":' + t.duration +
-    optNum('prompt_tokens', e.input_tokens) +
-    optNum('completion_tokens', e.output_tokens) +
-    optNum('total_tokens', e.total_tokens);
-  // flowmeter's extras.
-  line +=
-    ',"provider":' + t.provider +
-    ',"run_id":' + t.runId +
-    optStr('step_id', e.step_id) +
-    optNum('ttft_ms', e.ttft_ms) +
-    optNum('cached_input_tokens', e.cached_input_tokens) +
-    optNum('cost_usd', e.cost_usd) +
-    optStr('cost_source', e.cost_source) +
+/** `{"event":"llm_call","phase":…,"model":…`: zerg's first keys. */
+const llmCallHead = memoizeLast(
+  (e: LlmCall) => '{"event":"llm_call","phase":' + quote(e.phase) + ',"model":' + quote(e.model),
+  (a, b) => a.phase === b.phase && a.model === b.model,
+);
+
+/** `,"provider":…,"run_id":…[,"step_id":…]`: the first of flowmeter's extras. */
+const llmCallIds = memoizeLast(
+  (e: LlmCall) => ',"provider":' + quote(e.provider) + ',"run_id":' + quote(e.run_id) + optStr(',"step_id":', e.step_id),
+  (a, b) => a.provider === b.provider && a.run_id === b.run_id && a.step_id === b.step_id,
+);
+
+/** `[,"cost_source":…],"streaming":…,"cache_hit":…[,"error_type":…]}`: the line's end. */
+const llmCallTail = memoizeLast(
+  (e: LlmCall) =>
+    optStr(',"cost_source":', e.cost_source) +
     ',"streaming":' + String(e.streaming) +
     ',"cache_hit":' + String(e.cache_hit) +
-    optStr('error_type', e.error_type);
-  return line + '}';
+    optStr(',"error_type":', e.error_type) +
+    '}',
+  (a, b) => a.cost_source === b.cost_source && a.streaming === b.streaming && a.cache_hit === b.cache_hit && a.error_type === b.error_type,
+);
+
+/**
+ * zerg's keys, in zerg's order (prompt/completion are its names for input/output), then
+ * flowmeter's extras. The runs of keys whose values repeat from call to call are
+ * remembered whole (memoizeLast); only the measurements are written per call.
+ */
+function llmCallLine(e: LlmCall): string {
+  return (
+    llmCallHead(e) +
+    llmCallTiming(e) +
+    optNum(',"prompt_tokens":', e.input_tokens) +
+    optNum(',"completion_tokens":', e.output_tokens) +
+    optNum(',"total_tokens":', e.total_tokens) +
+    llmCallIds(e) +
+    optNum(',"ttft_ms":', e.ttft_ms) +
+    optNum(',"cached_input_tokens":', e.cached_input_tokens) +
+    optNum(',"cost_usd":', e.cost_usd) +
+    llmCallTail(e)
+  );
 }
 
 function toolCallLine(e: ToolCall): string {
@@ -103,9 +120,9 @@ function toolCallLine(e: ToolCall): string {
     ',"duration_ms":' + num(e.duration_ms) +
     ',"success":' + String(e.success) +
     // zerg: "optional error message if success=false".
-    (e.success ? '' : optStr('error', e.error)) +
+    (e.success ? '' : optStr(',"error":', e.error)) +
     ',"run_id":' + quote(e.run_id) +
-    optStr('step_id', e.step_id) +
+    optStr(',"step_id":', e.step_id) +
     '}'
   );
 }

@@ -7,6 +7,7 @@ import type { LogfmtValue } from './logfmt.js';
 import { logfmtPair, logfmtValue } from './logfmt.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
+import { memoizeLast } from './memo.js';
 import type { Sink } from './sink.js';
 
 /**
@@ -59,22 +60,38 @@ function llmCallFields(e: LlmCall, put: Put): void {
   put('error_type', e.error_type);
 }
 
+/** ` phase=… model=… duration_ms=`: the first pairs, the same for most calls of a run. */
+const llmCallHead = memoizeLast(
+  (e: LlmCall) => ' phase=' + logfmtValue(e.phase) + ' model=' + logfmtValue(e.model) + ' duration_ms=',
+  (a, b) => a.phase === b.phase && a.model === b.model,
+);
+
+/** ` run_id=…`. */
+const llmCallRun = memoizeLast(
+  (e: LlmCall) => ' run_id=' + logfmtValue(e.run_id),
+  (a, b) => a.run_id === b.run_id,
+);
+
+/** ` provider=… flow_id=…[ step_id=…]`. */
+const llmCallPlace = memoizeLast(
+  (e: LlmCall) => ' provider=' + logfmtValue(e.provider) + ' flow_id=' + logfmtValue(e.flow_id) + (e.step_id === null ? '' : ' step_id=' + logfmtValue(e.step_id)),
+  (a, b) => a.provider === b.provider && a.flow_id === b.flow_id && a.step_id === b.step_id,
+);
+
 /**
  * `llmCallFields` as one logfmt string without a callback per field: an LLM call is most
- * of a run's lines. A test checks it matches the generic path field for field.
+ * of a run's lines. The pairs whose values repeat from call to call are remembered whole
+ * (memoizeLast). A test checks it matches the generic path field for field.
  */
 export function llmCallLogfmt(e: LlmCall): string {
   return (
-    ' phase=' + logfmtValue(e.phase) +
-    ' model=' + logfmtValue(e.model) +
-    ' duration_ms=' + String(e.duration_ms) +
-    ' run_id=' + logfmtValue(e.run_id) +
+    llmCallHead(e) +
+    String(e.duration_ms) +
+    llmCallRun(e) +
     (e.input_tokens === null ? '' : ' prompt_tokens=' + String(e.input_tokens)) +
     (e.output_tokens === null ? '' : ' completion_tokens=' + String(e.output_tokens)) +
     (e.total_tokens === null ? '' : ' total_tokens=' + String(e.total_tokens)) +
-    ' provider=' + logfmtValue(e.provider) +
-    ' flow_id=' + logfmtValue(e.flow_id) +
-    (e.step_id === null ? '' : ' step_id=' + logfmtValue(e.step_id)) +
+    llmCallPlace(e) +
     (e.cost_usd === null ? '' : ' cost_usd=' + String(e.cost_usd)) +
     (e.ttft_ms === null ? '' : ' ttft_ms=' + String(e.ttft_ms)) +
     (e.error_type === null ? '' : ' error_type=' + logfmtValue(e.error_type))
@@ -164,7 +181,7 @@ export class LogSink implements Sink {
         case 'llm_call':
           if (this.logger === undefined && event.end_ts !== '') {
             // The most frequent line, built in one expression (see llmCallLogfmt).
-            this.batch += event.end_ts + (event.error_type === null ? ' INFO' : ' WARN') + ' llm_call_complete' + llmCallLogfmt(event) + '\n';
+            this.batch += event.end_ts + (event.error_type === null ? ' INFO llm_call_complete' : ' WARN llm_call_complete') + llmCallLogfmt(event) + '\n';
           } else {
             this.emit(event.end_ts, event.error_type === null ? 'INFO' : 'WARN', 'llm_call_complete', event, llmCallFields);
           }

@@ -1,5 +1,5 @@
 import type { FlowEvent, LlmCall, RunFinished, StepFinished, TokensRecorded } from '../../../model/index.js';
-import type { CounterFamily, GaugeFamily, HistogramFamily, Registry } from '../../../recorder/index.js';
+import type { Counter, CounterFamily, GaugeFamily, Histogram, HistogramFamily, Registry } from '../../../recorder/index.js';
 import { NONE_LABEL_VALUE } from './profile.js';
 import type { ExportDiagnostics, Profile } from './profile.js';
 
@@ -26,6 +26,37 @@ export const RUN_TOKEN_BUCKETS: readonly number[] = [
 ];
 
 /**
+ * The series an LLM call records into, kept for the last (provider, model, agent): a run's
+ * calls mostly repeat it, and three string comparisons cost less than four lookups in the
+ * families' tries. An overflow series is never kept, because every uncached lookup that
+ * lands on it is counted (LABEL_OVERFLOW_METRIC); a call that met one forgets the set.
+ */
+class CallSeries {
+  provider: string | undefined = undefined;
+  model = '';
+  agent = '';
+  duration: Histogram | undefined = undefined;
+  ttft: Histogram | undefined = undefined;
+  input: Counter | undefined = undefined;
+  output: Counter | undefined = undefined;
+  cost: Counter | undefined = undefined;
+  overflowed = false;
+
+  reset(provider: string | undefined, model: string, agent: string): void {
+    this.provider = provider;
+    this.model = model;
+    this.agent = agent;
+    this.duration = this.ttft = this.input = this.output = this.cost = undefined;
+    this.overflowed = false;
+  }
+
+  keep<H>(family: { isOverflow(handle: H): boolean }, handle: H): H {
+    if (family.isOverflow(handle)) this.overflowed = true;
+    return handle;
+  }
+}
+
+/**
  * flowmeter's own families, named per the Prometheus naming guide: base units (seconds,
  * USD), `_total` on counters, labels that name things (flow, step, model, tool), never ids.
  */
@@ -48,6 +79,7 @@ export class DefaultProfile implements Profile {
   readonly #droppedEvents: CounterFamily;
   readonly #sinkErrors: CounterFamily;
   readonly #diagnostics: (() => ExportDiagnostics) | undefined;
+  readonly #call = new CallSeries();
 
   constructor(registry: Registry, diagnostics?: () => ExportDiagnostics) {
     this.#diagnostics = diagnostics;
@@ -162,11 +194,14 @@ export class DefaultProfile implements Profile {
   }
 
   #llmCall(e: LlmCall): void {
-    this.#llmDuration.labels(e.provider, e.model).observe(e.duration_ms / 1000);
-    if (e.ttft_ms !== null) this.#ttft.labels(e.provider, e.model).observe(e.ttft_ms / 1000);
-    if (e.input_tokens !== null) this.#tokens.labels('input', e.model, e.agent).inc(e.input_tokens);
-    if (e.output_tokens !== null) this.#tokens.labels('output', e.model, e.agent).inc(e.output_tokens);
-    if (e.cost_usd !== null) this.#cost.labels(e.model, e.agent).inc(e.cost_usd);
+    const s = this.#call;
+    if (e.provider !== s.provider || e.model !== s.model || e.agent !== s.agent) s.reset(e.provider, e.model, e.agent);
+    (s.duration ??= s.keep(this.#llmDuration, this.#llmDuration.labels(e.provider, e.model))).observe(e.duration_ms / 1000);
+    if (e.ttft_ms !== null) (s.ttft ??= s.keep(this.#ttft, this.#ttft.labels(e.provider, e.model))).observe(e.ttft_ms / 1000);
+    if (e.input_tokens !== null) (s.input ??= s.keep(this.#tokens, this.#tokens.labels('input', e.model, e.agent))).inc(e.input_tokens);
+    if (e.output_tokens !== null) (s.output ??= s.keep(this.#tokens, this.#tokens.labels('output', e.model, e.agent))).inc(e.output_tokens);
+    if (e.cost_usd !== null) (s.cost ??= s.keep(this.#cost, this.#cost.labels(e.model, e.agent))).inc(e.cost_usd);
+    if (s.overflowed) s.reset(undefined, '', '');
   }
 
   /** ARX's tokens_in / tokens_out: the same counters, so totals match the RunEvent. */
