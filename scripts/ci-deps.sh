@@ -8,6 +8,8 @@ command -v jq >/dev/null 2>&1 || need+=(jq)
 # promtool checks every exposition profile; a real Prometheus scrapes `flowmeter serve`.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
+# Graphviz's `dot` parses what `flowmeter compile --emit dot` prints.
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "ci-deps: all present"
@@ -21,4 +23,4 @@ fi
 echo "ci-deps: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq "${need[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
