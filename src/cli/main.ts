@@ -5,7 +5,7 @@ import { UserError, processIo } from './io.js';
 import { normalizeOptArgs, registerCompile } from './compile.js';
 import { registerPush } from './push.js';
 import { report, summary } from './report.js';
-import { registerRun } from './run.js';
+import { registerRun } from './run-options.js';
 import { registerServe } from './serve.js';
 
 const DEFAULT_RUNS_DIR = '.flowmeter/runs';
