@@ -8,7 +8,6 @@ import type { OptLevel } from '../runtime/ir/plan.js';
 import { parseOptLevel } from './compile.js';
 import type { CliIo } from './io.js';
 import type { RunCommandOptions } from './run.js';
-import { runCommand } from './run.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -69,6 +68,8 @@ export function registerRun(cli: Command, io: CliIo, setCode: (code: number) => 
     .option('-q, --quiet', 'no structured log lines on stderr', false)
     .action(async (file: string, opts: Omit<RunCommandOptions, 'file' | 'level' | 'timeoutMs'> & { opt: OptLevel; timeout?: number }) => {
       const { opt, timeout, ...rest } = opts;
+      // Loaded on use: the runtime is not needed to print help or run another command.
+      const { runCommand } = await import('./run.js');
       setCode(await runCommand({ ...rest, file, level: opt, ...(timeout !== undefined ? { timeoutMs: timeout } : {}) }, io, { version }));
     });
 }

@@ -2,7 +2,8 @@
  * `flowmeter run workflow.ais`: compile (or reuse the cached plan), validate, and run the
  * entry flow as measured SDK runs; print the return value and the summary line; with
  * `--emit-metrics` write apxm's JSON. Exit 0 when every run succeeded, 1 when a run failed
- * or the input is wrong (one clear line, or `file:line:col:` diagnostics), 2 for usage.
+ * or the input is wrong (one clear line, or `file:line:col:` diagnostics), 2 for usage, 130
+ * when interrupted (Ctrl-C).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
