@@ -121,6 +121,10 @@ async function prepare(o: RunCommandOptions, inputs: Record<string, string>, io:
   const issues = validatePlan(compiled.plan, { tools, inputs });
   const validationMs = performance.now() - v0;
   if (issues.length > 0) throw new UserError(`${o.file}: ${issues.map((i) => i.message).join('\n')}`);
+  const entry = compiled.plan.flows[compiled.plan.entry];
+  for (const name of Object.keys(inputs)) {
+    if (entry !== undefined && !entry.params.includes(name)) io.err(`flowmeter: warning: --input ${name} is not a parameter of ${compiled.plan.entry} (${entry.params.join(', ') || 'it takes none'}); ignored`);
+  }
   return { plan: compiled.plan, compileMs: compiled.timings.compile_ms, artifactMs: compiled.timings.artifact_ms, validationMs, tools, ltmPath: config.ltmPath };
 }
 
