@@ -103,6 +103,12 @@ describe('flowmeter run', () => {
     expect(io.raw).toEqual([]);
   });
 
+  it('warns about an --input that is not a parameter, and runs', async () => {
+    const io = capture();
+    expect(await main([...base(), '--input', 'idea=x', '--input', 'ideaa=y'], io)).toBe(0);
+    expect(io.stderr).toEqual(['flowmeter: warning: --input ideaa is not a parameter of Writer.main (idea); ignored']);
+  });
+
   it('formats the progress line', () => {
     expect(formatProgress({ done: 5, total: 10, failed: 1, p50Ms: 812.4, elapsedMs: 3100 })).toBe('[##########----------]  5/10 runs · 1 failed · p50 812ms · 3.1s');
   });
