@@ -5,6 +5,7 @@
 import type { Json } from './json.js';
 import { obj, parseObject } from './json.js';
 import { ProviderError, abortError } from './provider.js';
+import { errorCode, errorMessages, withDeadline } from '../deadline.js';
 
 export interface TransportOptions {
   /** Who is calling, for messages: `openai`, `anthropic`. */
@@ -17,52 +18,21 @@ export interface TransportOptions {
  * Runs `call` with a signal that aborts on the caller's signal or after `timeoutMs` — for
  * the whole call, the streamed body included, so a stalled stream cannot hang a run.
  */
-export async function withTransport<T>(options: TransportOptions, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const { signal, timeoutMs, provider } = options;
-  if (signal?.aborted) throw abortError(signal);
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = (): void => controller.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await call(controller.signal);
-  } catch (err) {
-    if (signal?.aborted) throw abortError(signal);
-    if (timedOut) throw new ProviderError(`${provider} request timed out after ${timeoutMs}ms`, undefined, undefined, 'ETIMEDOUT', { cause: err });
-    if (err instanceof ProviderError) throw err;
-    // Node's fetch rejects with `TypeError: fetch failed` (or `terminated` mid-body) and
-    // puts the socket error, with its code, in `cause`.
-    const code = codeOf(err);
-    const detail = causeMessage(err);
-    throw new ProviderError(`${provider} request failed: ${detail}`, undefined, undefined, code, { cause: err });
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-function codeOf(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    const { code, cause } = e as { code?: unknown; cause?: unknown };
-    if (typeof code === 'string') return code;
-    e = cause;
-  }
-  return undefined;
-}
-
-function causeMessage(err: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
-    if (e.message.length > 0) parts.push(e.message);
-    e = e.cause;
-  }
-  return parts.length > 0 ? parts.join(': ') : String(err);
+export function withTransport<T>(options: TransportOptions, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const { timeoutMs, provider } = options;
+  return withDeadline(
+    {
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      timeoutMs,
+      aborted: abortError,
+      failed: (err, timedOut) => {
+        if (timedOut) return new ProviderError(`${provider} request timed out after ${timeoutMs}ms`, undefined, undefined, 'ETIMEDOUT', { cause: err });
+        if (err instanceof ProviderError) return err;
+        return new ProviderError(`${provider} request failed: ${errorMessages(err)}`, undefined, undefined, errorCode(err), { cause: err });
+      },
+    },
+    call,
+  );
 }
 
 /** POSTs a JSON body. */

@@ -4,6 +4,7 @@
  * a run. Any status is an answer: a 404 comes back as `{ status: 404, ... }` for the
  * workflow to read, and only a failure to get an answer at all throws.
  */
+import { errorCode, errorMessages, withDeadline } from '../deadline.js';
 import { ToolError, ToolInputError } from './errors.js';
 import type { ToolInput } from './input.js';
 import { isRecord, optionalInteger, optionalString, optionalStringRecord, requiredString } from './input.js';
@@ -62,50 +63,26 @@ function abortReason(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new DOMException('the call was aborted', 'AbortError');
 }
 
-/** The first string `code` along an error's `cause` chain: fetch hides the socket's there. */
-function codeOf(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    const { code, cause } = e as { code?: unknown; cause?: unknown };
-    if (typeof code === 'string') return code;
-    e = cause;
-  }
-  return undefined;
-}
-
-function messages(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err, depth = 0; depth < 5 && e instanceof Error; depth++, e = e.cause) {
-    if (e.message.length > 0) parts.push(e.message);
-  }
-  return parts.length > 0 ? parts.join(': ') : String(err);
-}
-
+// async: an input mistake rejects, as every other failure of the call does.
 export async function httpRequest(input: ToolInput, ctx: ToolContext): Promise<HttpResponse> {
   const request = readInput(input);
-  const { signal } = ctx;
-  if (signal.aborted) throw abortReason(signal);
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, request.timeoutMs);
-  const onAbort = (): void => controller.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal: controller.signal });
-    const body = await response.text();
-    return { status: response.status, headers: Object.fromEntries(response.headers), body };
-  } catch (err) {
-    if (signal.aborted) throw abortReason(signal);
-    const target = `${request.method} ${request.url.href}`;
-    if (timedOut) throw new ToolError(`${NAME} ${target} timed out after ${request.timeoutMs}ms`, 'ETIMEDOUT', { cause: err });
-    throw new ToolError(`${NAME} ${target} failed: ${messages(err)}`, codeOf(err), { cause: err });
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
-  }
+  const target = `${request.method} ${request.url.href}`;
+  return withDeadline(
+    {
+      signal: ctx.signal,
+      timeoutMs: request.timeoutMs,
+      aborted: abortReason,
+      failed: (err, timedOut) =>
+        timedOut
+          ? new ToolError(`${NAME} ${target} timed out after ${request.timeoutMs}ms`, 'ETIMEDOUT', { cause: err })
+          : new ToolError(`${NAME} ${target} failed: ${errorMessages(err)}`, errorCode(err), { cause: err }),
+    },
+    async (signal) => {
+      const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal });
+      const body = await response.text();
+      return { status: response.status, headers: Object.fromEntries(response.headers), body };
+    },
+  );
 }
 
 export const httpRequestTool: Tool = {
