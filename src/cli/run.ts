@@ -10,7 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createMeter } from '../meter/meter.js';
 import type { Meter } from '../meter/meter.js';
-import { formatSnapshotTable } from '../stats/index.js';
+import { QuantileSketch, formatSnapshotTable } from '../stats/index.js';
 import { LlmCallCollector, apxmMetrics, runWorkflow } from '../runtime/execute/index.js';
 import type { ApxmMetrics, WorkflowRun } from '../runtime/execute/index.js';
 import { loadOrCompile } from '../runtime/ir/artifact.js';
@@ -19,7 +19,7 @@ import { validatePlan } from '../runtime/ir/validate.js';
 import { LongTermMemory, createRunMemory } from '../runtime/memory/index.js';
 import type { Provider, ProviderName } from '../runtime/providers/index.js';
 import { createProvider, defaultProviderName, isProviderName, PROVIDER_NAMES } from '../runtime/providers/index.js';
-import { warmUpScheduler } from '../runtime/scheduler/index.js';
+import { DEFAULT_RETRY, warmUpScheduler } from '../runtime/scheduler/index.js';
 import { RuntimeConfigError, ToolConfigError, createToolRegistry, loadRuntimeConfig } from '../runtime/tools/index.js';
 import type { RuntimeConfig, ToolRegistry } from '../runtime/tools/index.js';
 import type { CliIo } from './io.js';
@@ -188,7 +188,7 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
       print: (text) => io.out(text),
       ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
       ...(o.llmConcurrency !== undefined ? { llmConcurrency: o.llmConcurrency } : {}),
-      retry: o.retries <= 0 ? false : { maxAttempts: o.retries + 1, baseDelayMs: 500, maxDelayMs: 20_000, jitter: 0.2 },
+      retry: o.retries <= 0 ? false : { ...DEFAULT_RETRY, maxAttempts: o.retries + 1 },
       budget,
       execMode: provider.name === 'simulated' ? 'dry_run' : 'live',
     });
@@ -217,7 +217,8 @@ async function single(o: RunCommandOptions, io: CliIo, one: () => Promise<{ run:
 async function repeated(o: RunCommandOptions, io: CliIo, meter: Meter, one: () => Promise<{ run: WorkflowRun; metrics: ApxmMetrics }>, stop: AbortSignal): Promise<number> {
   const bar = new ProgressBar(io.errRaw ?? (() => undefined), io.errIsTTY === true && io.errRaw !== undefined);
   const lines: string[] = new Array<string>(o.repeat);
-  const durations: number[] = [];
+  // The bar's p50 from a sketch: constant work per run, however long the series.
+  const durations = new QuantileSketch();
   let next = 0;
   let done = 0;
   let failed = 0;
@@ -229,9 +230,8 @@ async function repeated(o: RunCommandOptions, io: CliIo, meter: Meter, one: () =
       lines[index] = JSON.stringify(metrics);
       done++;
       if (!run.ok) failed++;
-      durations.push(run.durationMs);
-      durations.sort((a, b) => a - b);
-      bar.update({ done, total: o.repeat, failed, p50Ms: durations[Math.ceil(durations.length / 2) - 1], elapsedMs: Date.now() - t0 });
+      durations.add(run.durationMs);
+      bar.update({ done, total: o.repeat, failed, p50Ms: durations.quantile(0.5) ?? undefined, elapsedMs: Date.now() - t0 });
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.parallel, o.repeat) }, worker));

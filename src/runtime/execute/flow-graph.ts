@@ -7,7 +7,6 @@
  * `run.toolCall`. At -O0 a cross-agent call is a `container` node that runs the callee's
  * graph on the same scheduler clock, so nested operations count like inlined ones.
  */
-import type { MemorySpace } from '../ais/ops.js';
 import type { Arg, IrFlow, IrNode, LeafOp, NodeOp } from '../ir/plan.js';
 import { dataDeps } from '../ir/plan.js';
 import type { TaskContext, TaskGraph, TaskNode } from '../scheduler/index.js';
@@ -130,7 +129,7 @@ function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSign
       return callTool(env, name, parsePayload(name, op.args.length > 1 ? render(op.args, 1, values) : '{}'), signal);
     }
     case 'qmem':
-      return memoryQuery(env, op.space, op.store, render(op.args, 0, values));
+      return env.memory.query(op.space, op.store, render(op.args, 0, values));
     case 'umem':
       return Promise.resolve(env.memory.update(op.space, op.store, render(op.args, 0, values))).then(() => '');
     case 'call': {
@@ -144,10 +143,6 @@ function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSign
       return never;
     }
   }
-}
-
-function memoryQuery(env: ExecEnv, space: MemorySpace, store: string, query: string): Promise<string> | string {
-  return env.memory.query(space, store, query);
 }
 
 function parsePayload(tool: string, text: string): Record<string, unknown> {

@@ -1,4 +1,4 @@
-export { runWorkflow, DEFAULT_RETRY, DEFAULT_CIRCUIT_BREAKER } from './workflow.js';
+export { runWorkflow } from './workflow.js';
 export type { WorkflowOptions, WorkflowRun } from './workflow.js';
 export { apxmMetrics, llmSection, overheadRatioPct, nearestRank } from './emit-metrics.js';
 export type { ApxmMetrics, LinkPhases, LlmSection, EmitInput } from './emit-metrics.js';

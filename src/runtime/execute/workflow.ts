@@ -14,14 +14,12 @@ import type { RunEvent } from '../../model/index.js';
 import type { Plan } from '../ir/plan.js';
 import type { RunMemory } from '../memory/memory.js';
 import type { Provider } from '../providers/provider.js';
-import { SchedulerClock } from '../scheduler/index.js';
+import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY, SchedulerClock } from '../scheduler/index.js';
 import type { CircuitBreakerOptions, RetryOptions, SchedulerMetrics } from '../scheduler/index.js';
 import type { ToolLookup } from '../tools/tool.js';
 import type { ExecEnv } from './env.js';
 import { runFlow } from './run-flow.js';
 
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 20_000, jitter: 0.2 };
-export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerOptions = { failureThreshold: 5, cooldownMs: 30_000 };
 
 export interface WorkflowOptions {
   readonly plan: Plan;

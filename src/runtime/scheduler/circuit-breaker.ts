@@ -10,6 +10,9 @@ export interface CircuitBreakerOptions {
   readonly cooldownMs: number;
 }
 
+/** What a workflow run uses unless told otherwise: open after 5 failures in a row, for 30 s. */
+export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerOptions = { failureThreshold: 5, cooldownMs: 30_000 };
+
 export class CircuitBreakers {
   readonly #failures: Int32Array;
   readonly #openUntil: Float64Array;

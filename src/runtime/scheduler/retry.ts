@@ -24,6 +24,9 @@ interface ErrorShape {
   readonly retryAfterSeconds?: unknown;
 }
 
+/** What a workflow run uses unless told otherwise: three attempts, 0.5 s doubling to at most 20 s, 20% jitter. */
+export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 20_000, jitter: 0.2 };
+
 const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**

@@ -8,7 +8,9 @@
  * workflow. The warm-up runs on its own clock and is counted in no field.
  */
 import type { TaskNode } from './graph.js';
+import { DEFAULT_CIRCUIT_BREAKER } from './circuit-breaker.js';
 import { SchedulerClock } from './metrics.js';
+import { DEFAULT_RETRY } from './retry.js';
 import { runGraph } from './scheduler.js';
 
 const ROUNDS = 20;
@@ -45,8 +47,8 @@ export async function warmUpScheduler(): Promise<void> {
         perProvider: { warm: 2 },
         clock: new SchedulerClock(),
         signal: controller.signal,
-        circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
-        retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 20_000, jitter: 0.2 },
+        circuitBreaker: DEFAULT_CIRCUIT_BREAKER,
+        retry: DEFAULT_RETRY,
         onRetry: () => undefined,
       },
     );
