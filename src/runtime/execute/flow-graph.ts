@@ -12,6 +12,7 @@ import { dataDeps } from '../ir/plan.js';
 import type { TaskContext, TaskGraph, TaskNode } from '../scheduler/index.js';
 import type { ArgValues } from './prompt.js';
 import { asText, fusedMessages, llmMessages, renderArg } from './prompt.js';
+import { isRecord } from '../tools/input.js';
 import type { ExecEnv } from './env.js';
 import { runFlow } from './run-flow.js';
 
@@ -145,18 +146,18 @@ function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSign
   }
 }
 
-function parsePayload(tool: string, text: string): Record<string, unknown> {
+function parsePayload(tool: string, text: string): Readonly<Record<string, unknown>> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     throw new ToolPayloadError(`inv("${tool}"): the payload is not JSON (${(err as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ToolPayloadError(`inv("${tool}"): the payload must be a JSON object`);
-  return value as Record<string, unknown>;
+  if (!isRecord(value)) throw new ToolPayloadError(`inv("${tool}"): the payload must be a JSON object`);
+  return value;
 }
 
-async function callTool(env: ExecEnv, name: string, input: Record<string, unknown>, signal: AbortSignal): Promise<string> {
+async function callTool(env: ExecEnv, name: string, input: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<string> {
   const tool = env.tools.get(name);
   if (tool === undefined) throw new UnknownToolError(`unknown tool "${name}"; registered: ${env.tools.names().join(', ') || 'none'}`);
   const result = await env.run.toolCall(name, () => tool.run(input, { signal }));
