@@ -1,5 +1,6 @@
 import type { FlowEvent, Outcome, RetryReason } from '../model/index.js';
 import type { QuantileSketch, RunStats } from '../stats/index.js';
+import type { RollupDelta } from './rollup.js';
 
 /**
  * The store: every run, step, call and retry, plus per-minute/hour/day rollups with
@@ -44,10 +45,10 @@ export interface StoreBatch {
   readonly calls: readonly CallRow[];
   readonly retries: readonly RetryRow[];
   /**
-   * Calls that were counted but whose raw row was sampled away under overload: they still
-   * reach the rollups (counts and sums stay exact).
+   * Calls whose raw rows were sampled away under overload, already folded into rollup
+   * cells: they still reach the rollups, so counts and sums stay exact. Null when none.
    */
-  readonly sampledOut: readonly CallRow[];
+  readonly sampled: RollupDelta | null;
 }
 
 export interface WriteResult {
