@@ -82,7 +82,6 @@ export class StoreSink implements Sink {
   #backoffMs = 0;
   #warned = new Set<string>();
   #stats = { written_rows: 0, written_batches: 0, dropped_rows: 0, write_errors: 0 };
-  #idle: (() => void)[] = [];
 
   constructor(options: StoreSinkOptions) {
     this.#options = options;
@@ -150,22 +149,22 @@ export class StoreSink implements Sink {
     const delay = this.#backoffMs > 0 ? this.#backoffMs : (this.#options.flushIntervalMs ?? 20);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#pump = this.#run().finally(() => {
-        this.#pump = undefined;
-        if (this.#hasWork() && !this.#closed) this.#schedule();
-        else this.#settle();
-      });
+      this.#startPump();
     }, delay);
+    // The program may exit while rows wait; process exit writes what it can (drainNow).
     this.#timer.unref();
+  }
+
+  #startPump(): Promise<void> {
+    this.#pump ??= this.#run().finally(() => {
+      this.#pump = undefined;
+      if (this.#hasWork() && !this.#closed && this.#available) this.#schedule();
+    });
+    return this.#pump;
   }
 
   #hasWork(): boolean {
     return this.#pendingRows > 0 || this.#pending.sampled !== null;
-  }
-
-  #settle(): void {
-    if (this.#hasWork() && this.#available) return;
-    for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   /** Takes up to batchRows rows off the front of the backlog, run starts before everything else. */
@@ -249,7 +248,6 @@ export class StoreSink implements Sink {
           this.#pending = emptyPending();
           this.#pendingRows = 0;
           this.#warnOnce('open', `flowmeter: the store could not be opened (${oneLine(err)}); the program goes on without it`, 'FLOWMETER_STORE_UNAVAILABLE');
-          this.#settle();
         } else {
           this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 100 : this.#backoffMs * 2);
           this.#warnOnce('reach', `flowmeter: the store is not reachable (${oneLine(err)}); rows wait and it is tried again`, 'FLOWMETER_STORE_UNREACHABLE');
@@ -271,16 +269,21 @@ export class StoreSink implements Sink {
     }
   }
 
-  /** Resolves when every row so far is committed, or the store is given up on. */
-  flush(): Promise<void> {
-    if (!this.#hasWork() || !this.#available) return Promise.resolve();
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#backoffMs = 0;
-      this.#schedule();
+  /** Resolves when every row so far is committed, or the store is given up on (close bounds the wait). */
+  async flush(): Promise<void> {
+    const deadline = Date.now() + (this.#options.closeTimeoutMs ?? 5_000);
+    while (this.#hasWork() && this.#available && !this.#closed && Date.now() < deadline) {
+      if (this.#timer !== undefined) {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+      }
+      const backoff = this.#backoffMs;
+      if (backoff > 0 && this.#pump === undefined) {
+        // A referenced timer: a flush that waits keeps the process alive, unlike the idle writer's.
+        await new Promise<void>((resolve) => setTimeout(resolve, Math.min(backoff, Math.max(0, deadline - Date.now()))));
+      }
+      await this.#startPump();
     }
-    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /**
