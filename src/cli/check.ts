@@ -91,7 +91,11 @@ export async function check(options: CheckOptions, io: CliIo): Promise<number> {
   try {
     rules = options.rules.map(parseRule);
   } catch (err) {
-    if (err instanceof RuleError) throw new UserError(err.message);
+    // A rule that does not parse is a usage error: the command line itself is wrong.
+    if (err instanceof RuleError) {
+      io.err(`flowmeter check: ${err.message}`);
+      return 2;
+    }
     throw err;
   }
   const baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline);

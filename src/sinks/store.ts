@@ -149,7 +149,8 @@ export class StoreSink implements Sink {
     const delay = this.#backoffMs > 0 ? this.#backoffMs : (this.#options.flushIntervalMs ?? 20);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#startPump();
+      // The pump never rejects: #run catches every store failure.
+      void this.#startPump();
     }, delay);
     // The program may exit while rows wait; process exit writes what it can (drainNow).
     this.#timer.unref();
