@@ -73,6 +73,8 @@ export class StoreSink implements Sink {
   readonly #batchRows: number;
   #pending = emptyPending();
   #pendingRows = 0;
+  /** Rows taken off the backlog by a write that has not settled. */
+  #inFlightRows = 0;
   #store: Store | undefined;
   #opening: Promise<Store | undefined> | undefined;
   #available = true;
@@ -90,7 +92,7 @@ export class StoreSink implements Sink {
   }
 
   stats(): StoreSinkStats {
-    return { ...this.#stats, sampled_calls: this.#builder.sampledCalls, pending_rows: this.#pendingRows, available: this.#available };
+    return { ...this.#stats, sampled_calls: this.#builder.sampledCalls, pending_rows: this.#pendingRows + this.#inFlightRows, available: this.#available };
   }
 
   /** Opens the store now; rejects with the store's own one-line error when it cannot. */
@@ -218,12 +220,15 @@ export class StoreSink implements Sink {
         batch = { ...batch, sampled: this.#pending.sampled };
         this.#pending.sampled = null;
       }
+      this.#inFlightRows = rowCount(batch);
       try {
         await store.write(batch);
+        this.#inFlightRows = 0;
         this.#stats.written_rows += rowCount(batch);
         this.#stats.written_batches += 1;
         this.#backoffMs = 0;
       } catch (err) {
+        this.#inFlightRows = 0;
         this.#stats.write_errors += 1;
         this.#putBack(batch);
         this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 100 : this.#backoffMs * 2);
