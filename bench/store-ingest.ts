@@ -17,7 +17,8 @@ import { withPeer } from './harness.js';
 import { benchEvents } from './store-data.js';
 
 const PG_URL = process.env.FLOWMETER_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const BATCH_EVENTS = 5_000;
+// What the store writer takes per transaction under load (StoreSink's batchRows).
+const BATCH_EVENTS = 50_000;
 
 function collect(runs: number, calls: number, seed: number): FlowEvent[] {
   const out: FlowEvent[] = [];
@@ -26,7 +27,7 @@ function collect(runs: number, calls: number, seed: number): FlowEvent[] {
   return out;
 }
 
-/** ns per call event through BatchBuilder + Store.write, batches of 5,000 events. */
+/** ns per call event through BatchBuilder + Store.write, batches of 50,000 events. */
 async function storeIngest(store: Store, events: readonly FlowEvent[]): Promise<number> {
   const builder = new BatchBuilder();
   const calls = events.filter((e) => e.kind === 'llm_call').length;
