@@ -35,6 +35,7 @@ interface DenseStoreFields {
   minKey: number;
   maxKey: number;
   offset: number;
+  _extendRange(key: number, secondKey?: number): void;
 }
 
 function zigzag(n: number): number {
@@ -276,92 +277,55 @@ export class QuantileSketch {
    * rejects.
    */
   static #fromOwnBytes(bytes: Uint8Array): QuantileSketch | null {
-    if (bytes.length < MAPPING_FIELD.length || !startsWith(bytes, MAPPING_FIELD)) return null;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let pos = MAPPING_FIELD.length;
-    let bins: Float64Array | null = null;
-    let offset = 0;
-    let zero = 0;
-    const summary: SketchSummary = {};
-    while (pos < bytes.length) {
-      const [tag, afterTag] = readVarint(bytes, pos);
-      pos = afterTag;
-      const field = tag >>> 3;
-      const wire = tag & 7;
-      if (field === 2 && wire === WIRE_LEN) {
-        const [length, start] = readVarint(bytes, pos);
-        const end = start + length;
-        pos = start;
-        while (pos < end) {
-          const [inner, afterInner] = readVarint(bytes, pos);
-          pos = afterInner;
-          if (inner === ((2 << 3) | WIRE_LEN)) {
-            const [packed, at] = readVarint(bytes, pos);
-            if (packed % 8 !== 0 || at + packed > end) return null;
-            bins = new Float64Array(packed / 8);
-            for (let i = 0; i < bins.length; i++) bins[i] = view.getFloat64(at + i * 8, true);
-            pos = at + packed;
-          } else if (inner === ((3 << 3) | WIRE_VARINT)) {
-            const [raw, after] = readVarint(bytes, pos);
-            offset = unzigzag(raw);
-            pos = after;
-          } else {
-            return null;
-          }
-        }
-      } else if (field === 3 && wire === WIRE_LEN) {
-        const [length, start] = readVarint(bytes, pos);
-        // Only an empty negative store is ours; one with bins goes the general way (and is rejected there).
-        if (length !== 0) return null;
-        pos = start;
-      } else if (wire === WIRE_FIXED64 && pos + 8 <= bytes.length) {
-        const value = view.getFloat64(pos, true);
-        pos += 8;
-        if (field === 4) zero = value;
-        else if (field === SUM_FIELD) summary.sum = value;
-        else if (field === MIN_FIELD) summary.min = value;
-        else if (field === MAX_FIELD) summary.max = value;
-        else return null;
-      } else {
-        return null;
-      }
-    }
+    const parsed = parseOwnBytes(bytes);
+    if (parsed === null) return null;
     const sketch = new QuantileSketch();
-    const inner = sketch.#sketch;
+    sketch.#addParsed(parsed);
+    return sketch;
+  }
+
+  /**
+   * Adds the values of a serialized sketch (`toBytes`) to this one, without building a
+   * sketch in between: how a window merges thousands of rollup rows.
+   */
+  mergeBytes(bytes: Uint8Array): void {
+    const parsed = parseOwnBytes(bytes);
+    if (parsed === null) this.merge(QuantileSketch.fromBytes(bytes));
+    else this.#addParsed(parsed);
+  }
+
+  #addParsed(parsed: ParsedSketch): void {
+    const inner = this.#sketch;
     const store = inner.store as unknown as DenseStoreFields;
-    let count = 0;
-    if (bins !== null && bins.length > 0) {
-      // Filled directly rather than bin by bin through `add`, which regrows the array as keys arrive.
-      let lo = -1;
-      let hi = -1;
-      const copy = new Array<number>(bins.length);
-      for (let i = 0; i < bins.length; i++) {
-        const c = bins[i] ?? 0;
-        if (!(c >= 0) || !Number.isFinite(c)) return null;
-        copy[i] = c;
-        count += c;
-        if (c > 0) {
-          if (lo < 0) lo = i;
-          hi = i;
-        }
-      }
-      if (lo >= 0) {
+    const { bins, lo, hi, count, offset, zero, summary } = parsed;
+    if (count === 0 && zero === 0) return;
+    if (count > 0 && bins !== null) {
+      if (store.count === 0 || store.bins.length === 0) {
+        // Empty: take the bins as they are (no regrowing bin by bin).
+        const copy = new Array<number>(hi - lo + 1);
+        for (let i = lo; i <= hi; i++) copy[i - lo] = bins[i] ?? 0;
         store.bins = copy;
-        store.offset = offset;
+        store.offset = offset + lo;
         store.minKey = offset + lo;
         store.maxKey = offset + hi;
         store.count = count;
+      } else {
+        store._extendRange(offset + lo, offset + hi);
+        for (let i = lo; i <= hi; i++) {
+          const c = bins[i] ?? 0;
+          if (c !== 0) store.bins[offset + i - store.offset] = (store.bins[offset + i - store.offset] ?? 0) + c;
+        }
+        store.count += count;
       }
     }
-    if (count > 0 && (summary.sum === undefined || summary.min === undefined || summary.max === undefined)) return null;
-    inner.zeroCount = zero;
-    inner.count = count + zero;
-    if (inner.count > 0) {
-      inner.sum = summary.sum ?? 0;
-      inner.min = summary.min ?? 0;
-      inner.max = summary.max ?? 0;
-    }
-    return sketch;
+    const before = inner.count;
+    inner.zeroCount += zero;
+    inner.count += count + zero;
+    inner.sum += summary.sum ?? 0;
+    const min = summary.min ?? 0;
+    const max = summary.max ?? 0;
+    inner.min = before === 0 ? min : Math.min(inner.min, min);
+    inner.max = before === 0 ? max : Math.max(inner.max, max);
   }
 
   static fromBase64(text: string): QuantileSketch {
@@ -401,4 +365,89 @@ function estimateSum(sketch: DDSketch): number {
     if (count > 0) sum += count * mapping.value(index + store.offset);
   });
   return sum;
+}
+
+/** A sketch written by `toBytes`, read without building one. */
+interface ParsedSketch {
+  readonly bins: Float64Array | null;
+  /** Index range of `bins` that holds counts (lo > hi when none does). */
+  readonly lo: number;
+  readonly hi: number;
+  readonly count: number;
+  readonly offset: number;
+  readonly zero: number;
+  readonly summary: SketchSummary;
+}
+
+/** Parses what `toBytes` writes; null for any other message, which the library then reads. */
+function parseOwnBytes(bytes: Uint8Array): ParsedSketch | null {
+  if (bytes.length < MAPPING_FIELD.length || !startsWith(bytes, MAPPING_FIELD)) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = MAPPING_FIELD.length;
+  let bins: Float64Array | null = null;
+  let offset = 0;
+  let zero = 0;
+  const summary: SketchSummary = {};
+  while (pos < bytes.length) {
+    const [tag, afterTag] = readVarint(bytes, pos);
+    pos = afterTag;
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field === 2 && wire === WIRE_LEN) {
+      const [length, start] = readVarint(bytes, pos);
+      const end = start + length;
+      pos = start;
+      while (pos < end) {
+        const [inner, afterInner] = readVarint(bytes, pos);
+        pos = afterInner;
+        if (inner === ((2 << 3) | WIRE_LEN)) {
+          const [packed, at] = readVarint(bytes, pos);
+          if (packed % 8 !== 0 || at + packed > end) return null;
+          bins = new Float64Array(packed / 8);
+          for (let i = 0; i < bins.length; i++) bins[i] = view.getFloat64(at + i * 8, true);
+          pos = at + packed;
+        } else if (inner === ((3 << 3) | WIRE_VARINT)) {
+          const [raw, after] = readVarint(bytes, pos);
+          offset = unzigzag(raw);
+          pos = after;
+        } else {
+          return null;
+        }
+      }
+    } else if (field === 3 && wire === WIRE_LEN) {
+      const [length, start] = readVarint(bytes, pos);
+      // Only an empty negative store is ours; one with bins goes the general way (and is rejected there).
+      if (length !== 0) return null;
+      pos = start;
+    } else if (wire === WIRE_FIXED64 && pos + 8 <= bytes.length) {
+      const value = view.getFloat64(pos, true);
+      pos += 8;
+      if (field === 4) zero = value;
+      else if (field === SUM_FIELD) summary.sum = value;
+      else if (field === MIN_FIELD) summary.min = value;
+      else if (field === MAX_FIELD) summary.max = value;
+      else return null;
+    } else {
+      return null;
+    }
+  }
+  let count = 0;
+  let lo = 0;
+  let hi = -1;
+  if (bins !== null) {
+    lo = -1;
+    for (let i = 0; i < bins.length; i++) {
+      const c = bins[i] ?? 0;
+      if (!(c >= 0) || !Number.isFinite(c)) return null;
+      count += c;
+      if (c > 0) {
+        if (lo < 0) lo = i;
+        hi = i;
+      }
+    }
+    if (lo < 0) lo = 0;
+  }
+  if (!(zero >= 0) || !Number.isFinite(zero)) return null;
+  if (count + zero > 0 && (summary.sum === undefined || summary.min === undefined || summary.max === undefined)) return null;
+  return { bins, lo, hi, count, offset, zero, summary };
 }

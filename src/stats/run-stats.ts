@@ -179,34 +179,53 @@ export class RunStats {
    * Throws a TypeError naming the first bad field when `value` is not such a state.
    */
   static fromJSON(value: unknown): RunStats {
+    const stats = new RunStats();
+    stats.mergeJSON(value);
+    return stats;
+  }
+
+  /**
+   * Adds a `toJSON()` state to these stats without building a RunStats in between (how a
+   * store merges thousands of rollup rows). Throws a TypeError naming the first bad field;
+   * on a throw, these stats may hold part of the state.
+   */
+  mergeJSON(value: unknown): void {
     const state = asObject(value, 'state');
     if (state.format !== RUN_STATS_FORMAT) {
       throw new TypeError(`RunStats.fromJSON: expected format "${RUN_STATS_FORMAT}", got ${JSON.stringify(state.format)}`);
     }
-    const stats = new RunStats();
-    stats.#totalRuns = asCount(state.total_runs, 'total_runs');
-    stats.#costUnknownRuns = asCount(state.cost_unknown_runs, 'cost_unknown_runs');
-    stats.#budgetExceededDuringRetry = asCount(state.budget_exceeded_during_retry, 'budget_exceeded_during_retry');
+    const totalRuns = asCount(state.total_runs, 'total_runs');
+    const costUnknown = asCount(state.cost_unknown_runs, 'cost_unknown_runs');
+    const budget = asCount(state.budget_exceeded_during_retry, 'budget_exceeded_during_retry');
+    const outcomes: [OutcomeKey, number][] = [];
     for (const [key, count] of Object.entries(asObject(state.outcomes, 'outcomes'))) {
       if (!OUTCOME_KEYS.has(key)) throw new TypeError(`RunStats.fromJSON: unknown outcome key "${key}"`);
-      addCount(stats.#outcomes, key as OutcomeKey, asCount(count, `outcomes.${key}`));
+      outcomes.push([key as OutcomeKey, asCount(count, `outcomes.${key}`)]);
     }
+    const reasons: [RetryReason, number][] = [];
     for (const [reason, count] of Object.entries(asObject(state.retry_reasons, 'retry_reasons'))) {
       if (!isRetryReason(reason)) throw new TypeError(`RunStats.fromJSON: unknown retry reason "${reason}"`);
-      addCount(stats.#retryReasons, reason, asCount(count, `retry_reasons.${reason}`));
+      reasons.push([reason, asCount(count, `retry_reasons.${reason}`)]);
     }
     const sketches = asObject(state.sketches, 'sketches');
     for (const metric of RUN_METRICS) {
-      const encoded = sketches[metric];
-      if (typeof encoded !== 'string') throw new TypeError(`RunStats.fromJSON: sketches.${metric} must be a base64 string`);
-      stats.#sketches[metric].merge(QuantileSketch.fromBase64(encoded));
+      if (typeof sketches[metric] !== 'string') throw new TypeError(`RunStats.fromJSON: sketches.${metric} must be a base64 string`);
     }
     // Every run's cost is either in the cost sketch or counted unknown; a mismatch means the
     // fields were taken from different states.
-    if (stats.#sketches.cost_usd.count + stats.#costUnknownRuns !== stats.#totalRuns) {
+    const costSketch = QuantileSketch.fromBase64(sketches.cost_usd as string);
+    if (costSketch.count + costUnknown !== totalRuns) {
       throw new TypeError('RunStats.fromJSON: total_runs does not equal known-cost plus unknown-cost runs');
     }
-    return stats;
+    this.#totalRuns += totalRuns;
+    this.#costUnknownRuns += costUnknown;
+    this.#budgetExceededDuringRetry += budget;
+    for (const [key, count] of outcomes) addCount(this.#outcomes, key, count);
+    for (const [reason, count] of reasons) addCount(this.#retryReasons, reason, count);
+    for (const metric of RUN_METRICS) {
+      if (metric === 'cost_usd') this.#sketches.cost_usd.merge(costSketch);
+      else this.#sketches[metric].mergeBytes(Buffer.from(sketches[metric] as string, 'base64'));
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { QuantileSketch, RunStats } from '../stats/index.js';
+import type { QuantileSketch } from '../stats/index.js';
 import type { Outcome } from '../model/index.js';
 import type { CallCell, RunCell } from './rollup.js';
 import { CallAgg, RunAgg, latencyColumns } from './rollup.js';
@@ -118,9 +118,8 @@ export function rollupQueries(query: RollupQuery, tiles: readonly Tile[]): { cal
 
 type DbRow = Record<string, unknown>;
 
-function sketchOf(value: unknown): QuantileSketch {
-  if (value === null || value === undefined) return new QuantileSketch();
-  return QuantileSketch.fromBytes(value as Uint8Array);
+function mergeInto(sketch: QuantileSketch, value: unknown): void {
+  if (value !== null && value !== undefined) sketch.mergeBytes(value as Uint8Array);
 }
 
 const n = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
@@ -131,7 +130,10 @@ function keyOf(r: DbRow): RollupKey {
 }
 
 export function callAggFromDb(r: DbRow): CallAgg {
-  const agg = new CallAgg(sketchOf(r.latency_sketch), sketchOf(r.ttft_sketch), sketchOf(r.tool_sketch));
+  const agg = new CallAgg();
+  mergeInto(agg.latency, r.latency_sketch);
+  mergeInto(agg.ttft, r.ttft_sketch);
+  mergeInto(agg.toolLatency, r.tool_sketch);
   agg.requests = n(r.requests);
   agg.errors = n(r.errors);
   agg.cacheHits = n(r.cache_hits);
@@ -147,7 +149,8 @@ export function callAggFromDb(r: DbRow): CallAgg {
 }
 
 export function runAggFromDb(r: DbRow): RunAgg {
-  const agg = new RunAgg(RunStats.fromJSON(JSON.parse(String(r.stats))));
+  const agg = new RunAgg();
+  agg.stats.mergeJSON(JSON.parse(String(r.stats)));
   agg.runs = n(r.runs);
   agg.truePositives = n(r.true_positives);
   agg.falsePositives = n(r.false_positives);

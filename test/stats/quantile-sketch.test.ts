@@ -165,3 +165,37 @@ describe('QuantileSketch', () => {
     expect(() => QuantileSketch.fromBytes(coarse.toProto())).toThrow(/relative accuracy/);
   });
 });
+
+describe('QuantileSketch.mergeBytes', () => {
+  it('adds serialized sketches exactly as decoding and merging them would', () => {
+    const random = mulberry32(77);
+    const parts = Array.from({ length: 40 }, (_, i) => {
+      const part = new QuantileSketch();
+      const n = i % 7 === 0 ? 0 : 1 + Math.floor(random() * 50);
+      for (let k = 0; k < n; k++) part.add(i % 5 === 0 ? 0 : Math.exp(random() * 12 - 3));
+      return part;
+    });
+    const viaBytes = new QuantileSketch();
+    const viaMerge = new QuantileSketch();
+    for (const part of parts) {
+      viaBytes.mergeBytes(part.toBytes());
+      viaMerge.merge(QuantileSketch.fromBytes(part.toBytes()));
+    }
+    expect(viaBytes.count).toBe(viaMerge.count);
+    expect(viaBytes.sum).toBeCloseTo(viaMerge.sum, 9);
+    expect(viaBytes.min).toBe(viaMerge.min);
+    expect(viaBytes.max).toBe(viaMerge.max);
+    for (const q of [0, 0.1, 0.5, 0.9, 0.95, 0.99, 1]) expect(viaBytes.quantile(q)).toBe(viaMerge.quantile(q));
+    expect(Buffer.from(viaBytes.toBytes())).toEqual(Buffer.from(viaMerge.toBytes()));
+  });
+
+  it('takes a foreign DDSketch message through the library', () => {
+    const foreign = new DDSketch({ relativeAccuracy: 0.01 });
+    for (const v of [1, 2, 3, 40]) foreign.accept(v);
+    const sketch = new QuantileSketch();
+    sketch.add(5);
+    sketch.mergeBytes(foreign.toProto());
+    expect(sketch.count).toBe(5);
+    expect(Math.abs(sketch.quantile(1)! - 40) / 40).toBeLessThanOrEqual(0.01);
+  });
+});
