@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowEvent, LlmCall, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
 import { llmCallTiming, num, optNum, optStr, quote, quoteTs } from './json-text.js';
@@ -204,12 +204,18 @@ export class JsonlSink implements Sink {
     // The run's last lines go out before run.json, so run.json marks a complete folder.
     this.files.writePendingOf(runId);
     if (this.files.ensureOpen(runId) === undefined) return;
+    const path = join(this.files.dir(runId), RUN_FILE);
     try {
-      const path = join(this.files.dir(runId), RUN_FILE);
       // Write then rename: a reader never sees a half-written run.json.
       writeFileSync(path + '.tmp', JSON.stringify({ ...event.event, summary: event.summary }, null, 2) + '\n');
       renameSync(path + '.tmp', path);
     } catch (err) {
+      // A full disk leaves a partial .tmp behind; it is no run.json and only takes space.
+      try {
+        rmSync(path + '.tmp', { force: true });
+      } catch {
+        // Nothing more to do: the write's own error is what gets reported.
+      }
       reportError(this.onError, err);
     } finally {
       this.files.closeRun(runId);

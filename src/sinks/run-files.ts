@@ -1,9 +1,9 @@
-import { closeSync, mkdirSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { openLineFile } from './line-file.js';
+import { appendLines, forgetLineFile, openLineFile } from './line-file.js';
+import { makeDirs } from './make-dirs.js';
 import type { ErrorHandler } from './report-error.js';
 import { reportError } from './report-error.js';
-import { writeFullySync } from './write-fully.js';
 
 /**
  * The folder name used for a run. Characters other than letters, digits, `.`, `_` and
@@ -64,7 +64,7 @@ export class RunFiles {
     if (open !== undefined) return open;
     try {
       const dir = this.dir(runId);
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       const fd = openLineFile(join(dir, this.fileName));
       this.fds.set(runId, fd);
       return fd;
@@ -92,13 +92,14 @@ export class RunFiles {
     const fd = this.ensureOpen(runId);
     if (fd === undefined) return;
     try {
-      writeFullySync(fd, text);
+      appendLines(fd, text);
     } catch (err) {
       reportError(this.onError, err);
     }
   }
 
   private closeFd(fd: number): void {
+    forgetLineFile(fd);
     try {
       closeSync(fd);
     } catch (err) {
