@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
+import { UNSERIALIZABLE, jsonAttributes } from '../model/index.js';
 import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
@@ -286,7 +287,9 @@ export class Meter {
       ...(init.appId !== undefined && { app_id: init.appId }),
       ...(init.sessionId !== undefined && { session_id: init.sessionId }),
       ...(init.userId !== undefined && { user_id: init.userId }),
-      attributes: init.attributes ?? {},
+      // Plain JSON data from here on: a cyclic object or a BigInt would make every line that
+      // carries the run's identity unwritable (run.json, events.jsonl, the run's log line).
+      attributes: jsonAttributes(init.attributes, (key) => this.diag.droppedValue(`attributes.${key}`, 'unserializable', UNSERIALIZABLE)),
     };
     // A run's budget overrides the meter's limit by limit; an undefined entry keeps the meter's.
     const budget: Budget = { ...this.budget };

@@ -1,5 +1,5 @@
 import type { LlmCall, Outcome, RetryReason, RunMeta } from '../model/index.js';
-import { invalidNonNegative, isOutcome, isRetryReason } from '../model/index.js';
+import { MAX_COST_PER_CALL_USD, MAX_TOKENS_PER_CALL, invalidCost, invalidNonNegative, invalidTokenCount, isOutcome, isRetryReason } from '../model/index.js';
 import { elapsedMs, isoAt, monotonicMs } from './clock.js';
 import { errorType, outcomeOfError } from './errors.js';
 import type { RunState } from './run-state.js';
@@ -173,12 +173,12 @@ export class RunHandle implements Run {
     // Named reads, not `usage[field]` in a loop: keyed access by a variable name is a
     // megamorphic lookup, and this runs on every call.
     if (
-      usable(usage.inputTokens) &&
-      usable(usage.outputTokens) &&
-      usable(usage.totalTokens) &&
-      usable(usage.cachedInputTokens) &&
-      usable(usage.cacheWriteTokens) &&
-      usable(usage.costUsd)
+      usableCount(usage.inputTokens) &&
+      usableCount(usage.outputTokens) &&
+      usableCount(usage.totalTokens) &&
+      usableCount(usage.cachedInputTokens) &&
+      usableCount(usage.cacheWriteTokens) &&
+      usableCost(usage.costUsd)
     ) {
       return usage;
     }
@@ -186,7 +186,7 @@ export class RunHandle implements Run {
     for (const field of USAGE_FIELDS) {
       const value = usage[field];
       if (value === undefined) continue;
-      const invalid = invalidNonNegative(value);
+      const invalid = field === 'costUsd' ? invalidCost(value) : invalidTokenCount(value);
       if (invalid) this.core.diagnostics.droppedValue(USAGE_FIELD_NAMES[field], invalid, value);
       else (clean ??= {})[field] = value;
     }
@@ -343,7 +343,7 @@ export class RunHandle implements Run {
     this.guard(() => {
       const { state, core } = this;
       if (state.ended) return core.diagnostics.lateEvent();
-      const invalid = invalidNonNegative(count);
+      const invalid = invalidTokenCount(count);
       if (invalid) return core.diagnostics.droppedValue(direction === 'in' ? 'tokens_in' : 'tokens_out', invalid, count);
       const usage: Usage = direction === 'in' ? { inputTokens: count, outputTokens: 0 } : { inputTokens: 0, outputTokens: count };
       const { cost_usd } = core.cost(model, usage);
@@ -411,8 +411,13 @@ export class RunHandle implements Run {
   }
 }
 
-function usable(value: number | undefined): boolean {
-  return value === undefined || (typeof value === 'number' && value >= 0 && value < Infinity);
+// Bounds as in model/values.ts (invalidTokenCount, invalidCost), inlined for the hot path.
+function usableCount(value: number | undefined): boolean {
+  return value === undefined || (typeof value === 'number' && value >= 0 && value <= MAX_TOKENS_PER_CALL);
+}
+
+function usableCost(value: number | undefined): boolean {
+  return value === undefined || (typeof value === 'number' && value >= 0 && value <= MAX_COST_PER_CALL_USD);
 }
 
 function failureOutcome(state: RunState, reason: string | undefined): Outcome {

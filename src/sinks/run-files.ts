@@ -51,14 +51,6 @@ export class RunFiles {
     this.pending.clear();
   }
 
-  /** Writes the run's gathered lines now (before a file that marks the run complete). */
-  writePendingOf(runId: string): void {
-    const text = this.pending.get(runId);
-    if (text === undefined) return;
-    this.pending.delete(runId);
-    this.append(runId, text);
-  }
-
   ensureOpen(runId: string): number | undefined {
     const open = this.fds.get(runId);
     if (open !== undefined) return open;
