@@ -156,7 +156,9 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
   const provider = makeProvider(o, env);
   const model = o.model ?? env.FLOWMETER_MODEL ?? DEFAULT_MODELS[provider.name as ProviderName] ?? 'gpt-4o-mini';
   const collector = new LlmCallCollector();
-  const meter = createMeter({ runsDir: o.runsDir, sinks: [collector], env, ...(o.quiet ? { log: false } : {}) });
+  // `wait`: a workflow that records faster than the disk writes is slowed down, never thinned
+  // out; its metrics.jsonl has a line for every call.
+  const meter = createMeter({ runsDir: o.runsDir, sinks: [collector], env, onFull: 'wait', ...(o.quiet ? { log: false } : {}) });
   const ltm = new LongTermMemory({ ...(prepared.ltmPath !== undefined ? { path: prepared.ltmPath } : {}) });
   // The first graph a process runs pays V8's one-time compilation of the scheduler's code;
   // a no-op graph takes that cost here, so the overhead fields measure scheduling.

@@ -116,7 +116,7 @@ export class Meter {
       if (this.options.log !== false) sinks.push(new LogSink({ ...this.options.log, onError: onError('log') }));
       sinks.push(...(options.sinks ?? []));
     }
-    this.queue = new AuditQueue(sinks, this.options.queueCapacity, this.diag);
+    this.queue = new AuditQueue(sinks, this.options.queueCapacity, this.diag, this.options.onFull);
     this.exposition =
       this.enabled && this.options.profiles !== false
         ? new Exposition(this.options.profiles, options.prometheus === false ? undefined : options.prometheus?.maxSeriesPerMetric, this.diag, options.pushgateway, options.env ?? process.env)
@@ -332,11 +332,16 @@ export class Meter {
   private makeCore(): MeterCore {
     return {
       diagnostics: this.diag,
-      emit: (event: FlowEvent) => {
+      emit: (event: FlowEvent, audit: 'queue' | 'keep' | 'skip' = 'queue') => {
         // Hot path first (typed-array increments, never throws), then the audit queue.
         this.exposition?.record(event);
-        this.queue.push(event);
+        if (audit === 'skip') {
+          this.diag.droppedEvent();
+          return false;
+        }
+        return this.queue.push(event, audit === 'keep');
       },
+      pressure: () => this.queue.pressure(),
       // resolveCost's rule (a valid reported cost wins, then the price table), read straight
       // from the usage: no CostInput and TokenUsage objects per call.
       cost: (model: string, usage: Usage): ResolvedCost => {
@@ -366,7 +371,7 @@ export class Meter {
         // Make room first: a burst of call events filling the queue must not crowd out the
         // one event that carries the run's RunEvent (run.json, the run's log line).
         this.queue.drain();
-        this.core.emit({ kind: 'run_finished', run: state.meta, ts: event.finished_at, event, summary });
+        this.core.emit({ kind: 'run_finished', run: state.meta, ts: event.finished_at, event, summary }, 'keep');
         // Synchronous sinks (files, logs) have the whole run when `run()` resolves.
         this.queue.drain();
         this.stats.observe(event);

@@ -84,7 +84,9 @@ export class RunHandle implements Run {
     return Promise.resolve(pending).then(
       (result) => {
         this.safeRecordLlm(meta, call, start, result, undefined);
-        return result;
+        // Backpressure (onFull: 'wait'): the caller's next call waits for the sinks.
+        const wait = this.core.pressure();
+        return wait === undefined ? result : wait.then(() => result);
       },
       (err: unknown) => {
         throw this.llmFailed(meta, call, start, err);
@@ -198,6 +200,8 @@ export class RunHandle implements Run {
     try {
       const result = await fn();
       this.guard(() => this.recordTool(name, opts.stepId, start, undefined));
+      const wait = this.core.pressure();
+      if (wait !== undefined) await wait;
       return result;
     } catch (err) {
       this.guard(() => this.recordTool(name, opts.stepId, start, err));
@@ -250,25 +254,32 @@ export class RunHandle implements Run {
     const start = monotonicMs();
     const model = meta.model ?? null;
     let open = true;
+    // Whether the audit queue took the step's start: its end is then always queued, and
+    // never when the start was dropped, so a reader of events.jsonl (flowmeter serve) never
+    // holds a step in flight that has ended.
+    let startQueued = false;
     const finish = (success: boolean, error: string | null): void => {
       open = false;
       state.openSteps.delete(close);
       const end = monotonicMs();
       core.inflight(state.meta.flow_id, -1);
-      core.emit({
-        kind: 'step_finished',
-        run_id: state.meta.run_id,
-        flow_id: state.meta.flow_id,
-        step_id: id,
-        agent: state.meta.agent,
-        model,
-        exec_mode: state.meta.exec_mode,
-        start_ts: isoAt(start),
-        end_ts: isoAt(end),
-        duration_ms: elapsedMs(start, end),
-        success,
-        error,
-      });
+      core.emit(
+        {
+          kind: 'step_finished',
+          run_id: state.meta.run_id,
+          flow_id: state.meta.flow_id,
+          step_id: id,
+          agent: state.meta.agent,
+          model,
+          exec_mode: state.meta.exec_mode,
+          start_ts: isoAt(start),
+          end_ts: isoAt(end),
+          duration_ms: elapsedMs(start, end),
+          success,
+          error,
+        },
+        startQueued ? 'keep' : 'skip',
+      );
     };
     // Called by the meter when the run ends first (timeout, budget): every step_started
     // gets its step_finished, so in-flight gauges built from events return to zero.
@@ -284,7 +295,7 @@ export class RunHandle implements Run {
       state.steps++;
       state.openSteps.add(close);
       core.inflight(state.meta.flow_id, 1);
-      core.emit({ kind: 'step_started', run_id: state.meta.run_id, flow_id: state.meta.flow_id, step_id: id, agent: state.meta.agent, model, ts: isoAt(start) });
+      startQueued = core.emit({ kind: 'step_started', run_id: state.meta.run_id, flow_id: state.meta.flow_id, step_id: id, agent: state.meta.agent, model, ts: isoAt(start) });
     });
     return {
       end: (success = true, error?: string) => {
