@@ -15,7 +15,7 @@ export interface ReportOptions {
  * finished run in a runs folder, rebuilt from the run.json files the runs left.
  */
 export function report(options: ReportOptions, io: CliIo): number {
-  const { runs, skipped } = readRunFiles(options.runsDir);
+  const { runs, skipped, corrupt } = readRunFiles(options.runsDir);
   const stats = new RunStats();
   for (const run of runs) if (options.flow === undefined || run.event.flow_id === options.flow) stats.observe(run.event);
   const snapshot = stats.snapshot();
@@ -25,6 +25,8 @@ export function report(options: ReportOptions, io: CliIo): number {
     io.out(formatSnapshotTable(snapshot));
     if (skipped.length > 0) io.out(`\n${skipped.length} folder(s) without a finished run were skipped`);
   }
+  // Corrupt files are not runs in progress: said on stderr, each with its cause, in both formats.
+  for (const { dir, why } of corrupt) io.err(`flowmeter: warning: ${dir}: ${why}; skipped`);
   return 0;
 }
 

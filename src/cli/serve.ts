@@ -87,6 +87,8 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
       runsDir,
       pollMs: options.pollMs ?? DEFAULT_POLL_MS,
       onEvent: (event) => view.record(event),
+      // A run killed inside its steps never ends them: once it has stopped writing, they leave the in-flight gauges.
+      onStale: (stale) => view.abandonSteps(stale.flowId, stale.steps),
       onError: (err) => io.err(`flowmeter: warning: ${oneLine(err)}`),
     });
     tailer = runs;

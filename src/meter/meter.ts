@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
-import { UNSERIALIZABLE, jsonAttributes } from '../model/index.js';
+import { UNSERIALIZABLE, capName, invalidCost, jsonAttributes } from '../model/index.js';
 import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
@@ -278,15 +278,16 @@ export class Meter {
   private open(init: RunInit, holdProcess: boolean): RunHandle {
     const d = this.defaults;
     const meta: RunMeta = {
-      run_id: init.runId ?? newRunId(),
-      flow_id: init.flowId ?? d.flowId ?? 'default',
-      task_id: init.taskId ?? null,
-      agent: init.agent ?? d.agent ?? 'default',
+      // Names are cut to a bound once, here (model/values.ts capName).
+      run_id: init.runId === undefined ? newRunId() : capName(init.runId),
+      flow_id: capName(init.flowId ?? d.flowId ?? 'default'),
+      task_id: init.taskId === undefined || init.taskId === null ? null : capName(init.taskId),
+      agent: capName(init.agent ?? d.agent ?? 'default'),
       exec_mode: init.execMode ?? this.options.execMode,
-      branch: init.branch ?? this.options.branch,
-      ...(init.appId !== undefined && { app_id: init.appId }),
-      ...(init.sessionId !== undefined && { session_id: init.sessionId }),
-      ...(init.userId !== undefined && { user_id: init.userId }),
+      branch: capName(init.branch ?? this.options.branch),
+      ...(init.appId !== undefined && { app_id: capName(init.appId) }),
+      ...(init.sessionId !== undefined && { session_id: capName(init.sessionId) }),
+      ...(init.userId !== undefined && { user_id: capName(init.userId) }),
       // Plain JSON data from here on: a cyclic object or a BigInt would make every line that
       // carries the run's identity unwritable (run.json, events.jsonl, the run's log line).
       attributes: jsonAttributes(init.attributes, (key) => this.diag.droppedValue(`attributes.${key}`, 'unserializable', UNSERIALIZABLE)),
@@ -352,7 +353,14 @@ export class Meter {
         const estimated = this.prices.estimate(model, inputTokens, outputTokens, usage.cachedInputTokens, usage.cacheWriteTokens);
         // Tokens × price per million leaves float noise (0.000023699999999999997): a table estimate
         // is kept to 1e-10 USD, far below any price's own precision; a reported cost stays as reported.
-        return estimated === null ? UNKNOWN_COST : { cost_usd: roundUsd(estimated), cost_source: 'price_table' };
+        if (estimated === null) return UNKNOWN_COST;
+        // A price table estimate past the per-call bound is as untrue as a reported one:
+        // no cost, and so no `cost_source` either.
+        if (invalidCost(estimated) !== null) {
+          this.diag.droppedValue('cost_usd', 'too_large', estimated);
+          return UNKNOWN_COST;
+        }
+        return { cost_usd: roundUsd(estimated), cost_source: 'price_table' };
       },
       inStep: <T>(state: RunState, stepId: string, fn: () => Promise<T>) => this.storage.run({ state, stepId }, fn),
       currentStep: (state: RunState) => {

@@ -1,5 +1,5 @@
 import type { LlmCall, Outcome, RetryReason, RunMeta } from '../model/index.js';
-import { MAX_COST_PER_CALL_USD, MAX_TOKENS_PER_CALL, invalidCost, invalidNonNegative, invalidTokenCount, isOutcome, isRetryReason } from '../model/index.js';
+import { capName, MAX_COST_PER_CALL_USD, MAX_TOKENS_PER_CALL, invalidCost, invalidNonNegative, invalidTokenCount, isOutcome, isRetryReason } from '../model/index.js';
 import { elapsedMs, isoAt, monotonicMs } from './clock.js';
 import { errorType, outcomeOfError } from './errors.js';
 import type { RunState } from './run-state.js';
@@ -120,8 +120,10 @@ export class RunHandle implements Run {
     const output = usage?.outputTokens ?? null;
     const total = usage?.totalTokens ?? (input !== null && output !== null ? input + output : null);
     const cached = usage?.cachedInputTokens ?? (input !== null ? 0 : null);
-    const provider = meta.provider ?? 'unknown';
-    const { cost_usd, cost_source } = usage ? core.cost(meta.model, usage) : NO_COST;
+    // Names become labels: cut to a bound here, once, and never `undefined` (model/values.ts).
+    const provider = capName(meta.provider);
+    const model = capName(meta.model);
+    const { cost_usd, cost_source } = usage ? core.cost(model, usage) : NO_COST;
     // A failed call that reported nothing billed nothing we can see: it leaves the run's
     // totals known. A successful call without usage makes them unknown.
     if (!failed || usage) {
@@ -129,7 +131,7 @@ export class RunHandle implements Run {
       state.addCost(cost_usd);
     }
     state.llmCalls++;
-    state.noteModel(provider, meta.model);
+    state.noteModel(provider, model);
     const error = failed ? errorType(err) : null;
     if (error !== null) state.errorType = error;
     const event: LlmCall = {
@@ -137,10 +139,10 @@ export class RunHandle implements Run {
       run_id: state.meta.run_id,
       flow_id: state.meta.flow_id,
       agent: state.meta.agent,
-      step_id: meta.stepId ?? core.currentStep(state),
+      step_id: meta.stepId === undefined ? core.currentStep(state) : capName(meta.stepId),
       provider,
-      model: meta.model,
-      phase: meta.phase ?? 'default',
+      model,
+      phase: meta.phase === undefined ? 'default' : capName(meta.phase),
       start_ts: isoAt(start),
       end_ts: isoAt(end),
       duration_ms: elapsedMs(start, end),
@@ -222,8 +224,8 @@ export class RunHandle implements Run {
       run_id: state.meta.run_id,
       flow_id: state.meta.flow_id,
       agent: state.meta.agent,
-      step_id: stepId ?? core.currentStep(state),
-      tool,
+      step_id: stepId === undefined ? core.currentStep(state) : capName(stepId),
+      tool: capName(tool),
       start_ts: isoAt(start),
       end_ts: isoAt(end),
       duration_ms: elapsedMs(start, end),
@@ -249,10 +251,11 @@ export class RunHandle implements Run {
   }
 
   /** ARX's `step` timer for code that is not a callback: `const t = run.stepTimer('plan'); …; t.end()`. */
-  stepTimer(id: string, meta: StepMeta = {}): StepTimer {
+  stepTimer(stepId: string, meta: StepMeta = {}): StepTimer {
     const { state, core } = this;
     const start = monotonicMs();
-    const model = meta.model ?? null;
+    const id = capName(stepId);
+    const model = meta.model === undefined || meta.model === null ? null : capName(meta.model);
     let open = true;
     // Whether the audit queue took the step's start: its end is then always queued, and
     // never when the start was dropped, so a reader of events.jsonl (flowmeter serve) never
@@ -350,9 +353,10 @@ export class RunHandle implements Run {
     this.addLooseTokens(model, count, 'out');
   }
 
-  private addLooseTokens(model: string, count: number, direction: 'in' | 'out'): void {
+  private addLooseTokens(modelName: string, count: number, direction: 'in' | 'out'): void {
     this.guard(() => {
       const { state, core } = this;
+      const model = capName(modelName);
       if (state.ended) return core.diagnostics.lateEvent();
       const invalid = invalidTokenCount(count);
       if (invalid) return core.diagnostics.droppedValue(direction === 'in' ? 'tokens_in' : 'tokens_out', invalid, count);

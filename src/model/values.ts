@@ -34,6 +34,23 @@ export function invalidCost(value: unknown): InvalidValueReason | null {
   return invalidNonNegative(value) ?? ((value as number) > MAX_COST_PER_CALL_USD ? 'too_large' : null);
 }
 
+/**
+ * The longest name the meter keeps (model, provider, flow, agent, step, tool, phase): a
+ * label value is cut to 64 characters anyway, and a 10 MB model name would otherwise be
+ * redacted, written and read back in full on every call.
+ */
+export const MAX_NAME_LENGTH = 256;
+
+/**
+ * `value` as a name: cut to {@link MAX_NAME_LENGTH}, and `unknown` for a value that is
+ * not a string (a JavaScript caller's `undefined` or object, which would otherwise become
+ * the labels `undefined` and `[object Object]`).
+ */
+export function capName(value: unknown): string {
+  if (typeof value !== 'string') return 'unknown';
+  return value.length > MAX_NAME_LENGTH ? value.slice(0, MAX_NAME_LENGTH) : value;
+}
+
 /** What an attribute that cannot become JSON is replaced with (a cycle, a BigInt, a getter that throws). */
 export const UNSERIALIZABLE = '[unserializable]';
 
