@@ -195,7 +195,7 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
       execMode: provider.name === 'simulated' ? 'dry_run' : 'live',
     });
     await meter.flush();
-    const metrics = apxmMetrics({ input: path.resolve(o.file), level: o.level, run, llmCalls: collector.take(run.runId), compileMs: prepared.compileMs, artifactMs: prepared.artifactMs, validationMs: prepared.validationMs });
+    const metrics = apxmMetrics({ input: o.file, level: o.level, run, llmCalls: collector.take(run.runId), compileMs: prepared.compileMs, artifactMs: prepared.artifactMs, validationMs: prepared.validationMs });
     return { run, metrics };
   };
   try {

@@ -345,12 +345,12 @@ export class Meter {
       pressure: () => this.queue.pressure(),
       // resolveCost's rule (a valid reported cost wins, then the price table), read straight
       // from the usage: no CostInput and TokenUsage objects per call.
-      cost: (model: string, usage: Usage): ResolvedCost => {
+      cost: (model: string, usage: Usage, provider?: string): ResolvedCost => {
         const reported = usage.costUsd;
         if (isReportedCost(reported)) return { cost_usd: reported, cost_source: 'provider' };
         const { inputTokens, outputTokens } = usage;
         if (inputTokens === undefined || outputTokens === undefined) return UNKNOWN_COST;
-        const estimated = this.prices.estimate(model, inputTokens, outputTokens, usage.cachedInputTokens, usage.cacheWriteTokens);
+        const estimated = this.prices.estimate(model, inputTokens, outputTokens, usage.cachedInputTokens, usage.cacheWriteTokens, provider);
         // Tokens × price per million leaves float noise (0.000023699999999999997): a table estimate
         // is kept to 1e-10 USD, far below any price's own precision; a reported cost stays as reported.
         if (estimated === null) return UNKNOWN_COST;

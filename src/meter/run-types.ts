@@ -15,7 +15,7 @@ export interface MeterCore {
   /** A promise to await before going on when the audit queue applies backpressure (`onFull: 'wait'`). */
   pressure(): Promise<void> | undefined;
   /** Cost of a call from the provider's figure or the price table; null when unknown. */
-  cost(model: string, usage: Usage): { readonly cost_usd: number | null; readonly cost_source: 'provider' | 'price_table' | null };
+  cost(model: string, usage: Usage, provider?: string): { readonly cost_usd: number | null; readonly cost_source: 'provider' | 'price_table' | null };
   /** Runs `fn` with `stepId` as the current step of `state` for everything below it. */
   inStep<T>(state: RunState, stepId: string, fn: () => Promise<T>): Promise<T>;
   currentStep(state: RunState): string | null;

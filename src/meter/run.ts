@@ -123,7 +123,7 @@ export class RunHandle implements Run {
     // Names become labels: cut to a bound here, once, and never `undefined` (model/values.ts).
     const provider = capName(meta.provider);
     const model = capName(meta.model);
-    const { cost_usd, cost_source } = usage ? core.cost(model, usage) : NO_COST;
+    const { cost_usd, cost_source } = usage ? core.cost(model, usage, provider) : NO_COST;
     // A failed call that reported nothing billed nothing we can see: it leaves the run's
     // totals known. A successful call without usage makes them unknown.
     if (!failed || usage) {
