@@ -99,21 +99,23 @@ function rateOf(value: unknown): Rate | undefined {
  * of a call is then a few multiplications (PriceBook.estimate).
  */
 export class Catalogue {
-  private readonly cache = new Map<string, { readonly match: CatalogueMatch | null; readonly until: number }>();
+  private readonly cache = new Map<string, { readonly match: CatalogueMatch | null; readonly until: number; uses: number }>();
 
   /**
    * The rates for `model`, or null when the catalogue does not know it. `provider` (the
    * host that served the call: `together`, `groq`, `openrouter`, …) is tried first, since
    * open-weight models cost what their host charges; then any provider.
    */
-  find(model: string, provider?: string | null, now = Date.now()): CatalogueMatch | null {
+  find(model: string, provider?: string | null, at?: number): CatalogueMatch | null {
     const key = provider === undefined || provider === null ? model : `${provider}\u0000${model}`;
     const cached = this.cache.get(key);
-    if (cached !== undefined && cached.until > now) return cached.match;
+    // The clock is read on every 256th use of an entry only: it costs more than the lookup.
+    if (cached !== undefined && ((++cached.uses & 255) !== 0 || cached.until > (at ?? Date.now()))) return cached.match;
+    const now = at ?? Date.now();
     const names = candidateNames(model);
     const hinted = provider === undefined || provider === null || provider === '' || provider === 'unknown' ? null : this.lookup(names, provider, now);
     const match = hinted ?? this.lookup(names, undefined, now);
-    if (this.cache.size < MAX_CACHED_NAMES || cached !== undefined) this.cache.set(key, { match, until: now + REFRESH_MS });
+    if (this.cache.size < MAX_CACHED_NAMES || cached !== undefined) this.cache.set(key, { match, until: now + REFRESH_MS, uses: 0 });
     return match;
   }
 

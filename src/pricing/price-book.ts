@@ -82,11 +82,11 @@ export class PriceBook {
   private readonly byKey = new Map<string, PriceEntry>();
   private readonly matcher: ModelMatcher;
   private readonly catalogue: Catalogue | null;
-  /** The last name (and provider) `priceFor` answered, its answer, and until when (the catalogue refreshes). */
+  /** The last name (and provider) `priceFor` answered, and its answer. */
   private lastModel: string | typeof NOT_ASKED = NOT_ASKED;
   private lastProvider: string | undefined;
   private lastPrice: PriceEntry | null = null;
-  private lastUntil = 0;
+  private repeats = 0;
 
   constructor(options: PriceBookOptions = {}) {
     // Layers, weakest first. Keyed by normalized name so an override spelled differently
@@ -108,17 +108,26 @@ export class PriceBook {
   /** The price for a model name as a provider or router spells it, or null when nobody knows it. */
   priceFor(model: string, provider?: string): PriceEntry | null {
     // A workload names the same model call after call: the last answer is one comparison away.
-    if (model === this.lastModel && provider === this.lastProvider && (this.catalogue === null || Date.now() < this.lastUntil)) return this.lastPrice;
+    // Every 1024th repeat goes back to the catalogue, which refreshes its rates by the minute.
+    if (model === this.lastModel && provider === this.lastProvider && (this.catalogue === null || (++this.repeats & 1023) !== 0)) return this.lastPrice;
     const key = typeof model === 'string' ? this.matcher.match(model) : null;
     const override = key === null ? null : (this.byKey.get(key) ?? null);
     const match = this.catalogue !== null && typeof model === 'string' ? this.catalogue.find(model, provider) : null;
     let price = override;
-    if (match !== null && (override === null || moreSpecific(model, match.model, override.key))) price = fromCatalogue(match);
+    if (match !== null && (override === null || moreSpecific(model, match.model, override.key))) price = this.entryOf(match);
     this.lastModel = model;
     this.lastProvider = provider;
     this.lastPrice = price;
-    this.lastUntil = Date.now() + 1000;
     return price;
+  }
+
+  /** One entry per catalogue match (the catalogue caches its matches): no object per call. */
+  private readonly entries_ = new WeakMap<CatalogueMatch, PriceEntry>();
+
+  private entryOf(match: CatalogueMatch): PriceEntry {
+    let entry = this.entries_.get(match);
+    if (entry === undefined) this.entries_.set(match, (entry = fromCatalogue(match)));
+    return entry;
   }
 
   /**
