@@ -61,8 +61,8 @@ export { InMemorySink, JsonlSink, EventLogSink, LogSink, SummarySink, formatSumm
 export type { Sink, JsonlSinkOptions, EventLogSinkOptions, LogSinkOptions, LogFormat, LogDestination } from './sinks/index.js';
 
 // Pricing
-export { PriceBook, PricingConfigError, DEFAULT_PRICES, PRICES_AS_OF, resolveCost } from './pricing/index.js';
-export type { ModelPrice, PriceBookOptions, TokenUsage, ResolvedCost } from './pricing/index.js';
+export { PriceBook, PricingConfigError, CATALOGUE_VERSION, resolveCost } from './pricing/index.js';
+export type { ModelPrice, PriceBookOptions, PriceEntry, Rate, TokenUsage, ResolvedCost } from './pricing/index.js';
 
 // Statistics
 export { RunStats, QuantileSketch, fScore, formatSnapshotTable, parseRule, measure, holds, RuleError } from './stats/index.js';

@@ -61,7 +61,7 @@ async function storeReport(options: ReportOptions, setting: Exclude<StoreSetting
 }
 
 function folderReport(runsDir: string, options: ReportOptions, io: CliIo): number {
-  const { runs, skipped } = readRunFiles(runsDir);
+  const { runs, skipped, corrupt } = readRunFiles(runsDir);
   const stats = new RunStats();
   for (const run of runs) if (options.flow === undefined || run.event.flow_id === options.flow) stats.observe(run.event);
   const snapshot = stats.snapshot();
@@ -71,6 +71,8 @@ function folderReport(runsDir: string, options: ReportOptions, io: CliIo): numbe
     io.out(formatSnapshotTable(snapshot));
     if (skipped.length > 0) io.out(`\n${skipped.length} folder(s) without a finished run were skipped`);
   }
+  // Corrupt files are not runs in progress: said on stderr, each with its cause, in both formats.
+  for (const { dir, why } of corrupt) io.err(`flowmeter: warning: ${dir}: ${why}; skipped`);
   return 0;
 }
 

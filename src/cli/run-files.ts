@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../model/index.js';
+import { runEventSchema } from '../model/index.js';
 import { RUN_FILE } from '../sinks/index.js';
 import { UserError } from './io.js';
 
@@ -11,14 +12,15 @@ export interface StoredRun {
 
 export interface RunFilesResult {
   readonly runs: StoredRun[];
-  /** Folders whose run.json is missing (run still going, or killed) or unreadable. */
+  /** Folders whose run.json is missing (run still going, or killed). */
   readonly skipped: { readonly dir: string; readonly why: string }[];
+  /** Folders whose run.json is there but unreadable, not JSON, or not a run event. */
+  readonly corrupt: { readonly dir: string; readonly why: string }[];
 }
 
+/** A run.json is a RunEvent (the model's schema) plus its `summary` line. */
 function isRunEvent(value: unknown): value is RunEvent {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.run_id === 'string' && typeof v.outcome === 'string' && typeof v.elapsed_seconds === 'number';
+  return runEventSchema.safeParse(value).success;
 }
 
 /** Reads `<runsDir>/<run>/run.json` for every run folder, oldest first (folder names sort by start time). */
@@ -28,6 +30,7 @@ export function readRunFiles(runsDir: string): RunFilesResult {
   }
   const runs: StoredRun[] = [];
   const skipped: { dir: string; why: string }[] = [];
+  const corrupt: { dir: string; why: string }[] = [];
   for (const name of readdirSync(runsDir).sort()) {
     const dir = join(runsDir, name);
     if (!statSync(dir).isDirectory()) continue;
@@ -39,10 +42,10 @@ export function readRunFiles(runsDir: string): RunFilesResult {
     try {
       const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
       if (isRunEvent(parsed)) runs.push({ dir, event: parsed });
-      else skipped.push({ dir, why: `${RUN_FILE} is not a run event` });
+      else corrupt.push({ dir, why: `${RUN_FILE} is not a run event` });
     } catch (err) {
-      skipped.push({ dir, why: `${RUN_FILE} unreadable: ${err instanceof Error ? err.message : String(err)}` });
+      corrupt.push({ dir, why: `${RUN_FILE} unreadable: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
-  return { runs, skipped };
+  return { runs, skipped, corrupt };
 }

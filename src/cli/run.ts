@@ -163,8 +163,11 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
   const provider = makeProvider(o, env);
   const model = o.model ?? env.FLOWMETER_MODEL ?? DEFAULT_MODELS[provider.name as ProviderName] ?? 'gpt-4o-mini';
   const collector = new LlmCallCollector();
+  // `wait`: a workflow that records faster than the disk writes is slowed down, never thinned
+  // out; its metrics.jsonl has a line for every call.
   const meter = createMeter({
     runsDir: o.runsDir,
+    onFull: 'wait',
     sinks: [collector],
     env,
     ...(o.quiet ? { log: false } : {}),
@@ -222,7 +225,7 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
       execMode: provider.name === 'simulated' ? 'dry_run' : 'live',
     });
     await meter.flush();
-    const metrics = apxmMetrics({ input: path.resolve(o.file), level: o.level, run, llmCalls: collector.take(run.runId), compileMs: prepared.compileMs, artifactMs: prepared.artifactMs, validationMs: prepared.validationMs });
+    const metrics = apxmMetrics({ input: o.file, level: o.level, run, llmCalls: collector.take(run.runId), compileMs: prepared.compileMs, artifactMs: prepared.artifactMs, validationMs: prepared.validationMs });
     return { run, metrics };
   };
   try {

@@ -15,6 +15,7 @@ export interface ServeCommandOptions {
   readonly port?: number;
   readonly addr?: string;
   readonly token?: string;
+  readonly tokenFile?: string;
   /** `default`, `arx`, `enzu`, or a comma list; default `default`. */
   readonly profile?: string | readonly ProfileName[];
   /** Default FLOWMETER_RUNS_DIR, else `.flowmeter/runs`. */
@@ -73,6 +74,7 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
   let tailer: RunsTailer | undefined;
   try {
     const settings = resolveServeSettings(options, env);
+    for (const warning of settings.warnings) io.err(`flowmeter: warning: ${warning}`);
     if (!settings.enabled) {
       // Exit 1, not 0: the one thing asked cannot be done, and a supervisor should show that.
       throw new UserError(`metrics are disabled (${settings.disabledBy ?? 'FLOWMETER_ENABLE_METRICS=0'}); unset it or set it to 1 to serve /metrics`);
@@ -85,6 +87,8 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
       runsDir,
       pollMs: options.pollMs ?? DEFAULT_POLL_MS,
       onEvent: (event) => view.record(event),
+      // A run killed inside its steps never ends them: once it has stopped writing, they leave the in-flight gauges.
+      onStale: (stale) => view.abandonSteps(stale.flowId, stale.steps),
       onError: (err) => io.err(`flowmeter: warning: ${oneLine(err)}`),
     });
     tailer = runs;
@@ -153,7 +157,8 @@ export function registerServe(cli: Command, io: CliIo, setCode: (code: number) =
     .description('serve /metrics (Prometheus text 0.0.4 or OpenMetrics 1.0) and /healthz for the runs in a runs folder, updated as runs write events')
     .option('--port <port>', 'port to listen on; 0 picks a free one (default 9108; env FLOWMETER_METRICS_PORT, AR_METRICS_PORT)', portArg)
     .option('--addr <addr>', 'address to bind (default 127.0.0.1; env FLOWMETER_METRICS_ADDR, AR_METRICS_ADDR)')
-    .option('--token <token>', 'require Authorization: Bearer <token> (env FLOWMETER_TOKEN, which ps does not show)')
+    .option('--token <token>', 'require Authorization: Bearer <token> (shows in ps: prefer env FLOWMETER_TOKEN or --token-file)')
+    .option('--token-file <path>', 'read the bearer token from a file (env FLOWMETER_TOKEN_FILE)')
     .option('--profile <names>', 'metric names: default, arx, enzu, or a comma list', profileArg, 'default')
     .option('--runs-dir <dir>', `runs folder (default ${DEFAULT_RUNS_DIR}; env FLOWMETER_RUNS_DIR)`)
     .option('--poll-ms <ms>', 'how often to look for new runs and lines', positiveIntArg, DEFAULT_POLL_MS)

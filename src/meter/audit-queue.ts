@@ -11,36 +11,79 @@ interface SinkSlot {
   readonly inFlight: Set<Promise<void>>;
 }
 
+/** What a full queue does: drop and count the event (never slow the caller), or make the caller wait. */
+export type OnFull = 'drop' | 'wait';
+
 /**
  * The audit path (Union Square ADR-0016): recording pushes events into a bounded queue
  * and returns; sinks receive them in order from `setImmediate`, off the caller's stack.
- * A full queue drops and counts. A sink that throws is counted; a sink that hangs
- * stops receiving batches after MAX_PENDING_BATCHES and the rest are counted, so one
- * bad sink never slows the run or the other sinks.
+ * A sink that throws is counted; a sink that hangs stops receiving batches after
+ * MAX_PENDING_BATCHES and the rest are counted, so one bad sink never slows the run or
+ * the other sinks.
+ *
+ * A full queue either drops and counts (`drop`, the default: the program never waits
+ * for its instrumentation) or applies backpressure (`wait`): the event is kept and the
+ * queue is handed to the sinks on the caller's stack, and `pressure()` gives callers
+ * that can await (an LLM call's promise, a scheduler between nodes) a promise to wait
+ * on until the sinks have caught up. A loop of instant calls that never yields to the
+ * event loop would otherwise fill any bound.
  */
 export class AuditQueue {
   private queue: FlowEvent[] = [];
   private scheduled = false;
   private readonly slots: SinkSlot[];
+  private caughtUp: Promise<void> | undefined;
 
   constructor(
     sinks: readonly Sink[],
     private readonly capacity: number,
     private readonly diagnostics: Diagnostics,
+    private readonly onFull: OnFull = 'drop',
   ) {
     this.slots = sinks.map((sink) => ({ sink, pending: 0, inFlight: new Set() }));
   }
 
-  push(event: FlowEvent): void {
+  /**
+   * Queues `event`; false when it was dropped (and counted). `keep` takes an event past
+   * the bound even in `drop` mode: the end of something whose start was queued (a step's
+   * end, a run's end), so that a reader pairing starts with ends is never left with an
+   * open one. Those are bounded by the starts that were taken.
+   */
+  push(event: FlowEvent, keep = false): boolean {
     if (this.queue.length >= this.capacity) {
-      this.diagnostics.droppedEvent();
-      return;
+      if (this.onFull === 'wait') this.drain();
+      else if (!keep) {
+        this.diagnostics.droppedEvent();
+        return false;
+      }
     }
     this.queue.push(event);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.drain);
     }
+    return true;
+  }
+
+  /**
+   * In `wait` mode, a promise to await before recording more when the queue is half full
+   * or an async sink holds half its allowed batches; undefined when there is no need to
+   * wait (and always in `drop` mode), so the common case costs no promise.
+   */
+  pressure(): Promise<void> | undefined {
+    if (this.onFull !== 'wait') return undefined;
+    if (this.caughtUp !== undefined) return this.caughtUp;
+    const busy = this.slots.filter((slot) => slot.pending >= MAX_PENDING_BATCHES / 2);
+    if (this.queue.length < this.capacity / 2 && busy.length === 0) return undefined;
+    this.caughtUp = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(async () => {
+        this.drain();
+        await Promise.all(busy.flatMap((slot) => [...slot.inFlight]));
+      })
+      .finally(() => {
+        this.caughtUp = undefined;
+      });
+    return this.caughtUp;
   }
 
   /** Hands everything queued so far to the sinks, now. Synchronous sinks are done when it returns. */

@@ -62,6 +62,7 @@ export class Exposition {
     try {
       // Same precedence as `flowmeter serve`: options, FLOWMETER_METRICS_*, ARX's AR_METRICS_*, defaults.
       settings = resolveServeSettings(options, this.env);
+      for (const warning of settings.warnings) process.emitWarning(`flowmeter: ${warning}`, { code: 'FLOWMETER_NO_TOKEN' });
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

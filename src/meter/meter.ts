@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
+import { UNSERIALIZABLE, capName, invalidCost, jsonAttributes } from '../model/index.js';
 import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
@@ -131,7 +132,7 @@ export class Meter {
       }
       sinks.push(...(options.sinks ?? []));
     }
-    this.queue = new AuditQueue(sinks, this.options.queueCapacity, this.diag);
+    this.queue = new AuditQueue(sinks, this.options.queueCapacity, this.diag, this.options.onFull);
     this.exposition =
       this.enabled && this.options.profiles !== false
         ? new Exposition(this.options.profiles, options.prometheus === false ? undefined : options.prometheus?.maxSeriesPerMetric, this.diag, options.pushgateway, options.env ?? process.env)
@@ -312,16 +313,19 @@ export class Meter {
   private open(init: RunInit, holdProcess: boolean): RunHandle {
     const d = this.defaults;
     const meta: RunMeta = {
-      run_id: init.runId ?? newRunId(),
-      flow_id: init.flowId ?? d.flowId ?? 'default',
-      task_id: init.taskId ?? null,
-      agent: init.agent ?? d.agent ?? 'default',
+      // Names are cut to a bound once, here (model/values.ts capName).
+      run_id: init.runId === undefined ? newRunId() : capName(init.runId),
+      flow_id: capName(init.flowId ?? d.flowId ?? 'default'),
+      task_id: init.taskId === undefined || init.taskId === null ? null : capName(init.taskId),
+      agent: capName(init.agent ?? d.agent ?? 'default'),
       exec_mode: init.execMode ?? this.options.execMode,
-      branch: init.branch ?? this.options.branch,
-      ...(init.appId !== undefined && { app_id: init.appId }),
-      ...(init.sessionId !== undefined && { session_id: init.sessionId }),
-      ...(init.userId !== undefined && { user_id: init.userId }),
-      attributes: init.attributes ?? {},
+      branch: capName(init.branch ?? this.options.branch),
+      ...(init.appId !== undefined && { app_id: capName(init.appId) }),
+      ...(init.sessionId !== undefined && { session_id: capName(init.sessionId) }),
+      ...(init.userId !== undefined && { user_id: capName(init.userId) }),
+      // Plain JSON data from here on: a cyclic object or a BigInt would make every line that
+      // carries the run's identity unwritable (run.json, events.jsonl, the run's log line).
+      attributes: jsonAttributes(init.attributes, (key) => this.diag.droppedValue(`attributes.${key}`, 'unserializable', UNSERIALIZABLE)),
     };
     // A run's budget overrides the meter's limit by limit; an undefined entry keeps the meter's.
     const budget: Budget = { ...this.budget };
@@ -364,22 +368,34 @@ export class Meter {
   private makeCore(): MeterCore {
     return {
       diagnostics: this.diag,
-      emit: (event: FlowEvent) => {
+      emit: (event: FlowEvent, audit: 'queue' | 'keep' | 'skip' = 'queue') => {
         // Hot path first (typed-array increments, never throws), then the audit queue.
         this.exposition?.record(event);
-        this.queue.push(event);
+        if (audit === 'skip') {
+          this.diag.droppedEvent();
+          return false;
+        }
+        return this.queue.push(event, audit === 'keep');
       },
+      pressure: () => this.queue.pressure(),
       // resolveCost's rule (a valid reported cost wins, then the price table), read straight
       // from the usage: no CostInput and TokenUsage objects per call.
-      cost: (model: string, usage: Usage): ResolvedCost => {
+      cost: (model: string, usage: Usage, provider?: string): ResolvedCost => {
         const reported = usage.costUsd;
         if (isReportedCost(reported)) return { cost_usd: reported, cost_source: 'provider' };
         const { inputTokens, outputTokens } = usage;
         if (inputTokens === undefined || outputTokens === undefined) return UNKNOWN_COST;
-        const estimated = this.prices.estimate(model, inputTokens, outputTokens, usage.cachedInputTokens, usage.cacheWriteTokens);
+        const estimated = this.prices.estimate(model, inputTokens, outputTokens, usage.cachedInputTokens, usage.cacheWriteTokens, provider);
         // Tokens × price per million leaves float noise (0.000023699999999999997): a table estimate
         // is kept to 1e-10 USD, far below any price's own precision; a reported cost stays as reported.
-        return estimated === null ? UNKNOWN_COST : { cost_usd: roundUsd(estimated), cost_source: 'price_table' };
+        if (estimated === null) return UNKNOWN_COST;
+        // A price table estimate past the per-call bound is as untrue as a reported one:
+        // no cost, and so no `cost_source` either.
+        if (invalidCost(estimated) !== null) {
+          this.diag.droppedValue('cost_usd', 'too_large', estimated);
+          return UNKNOWN_COST;
+        }
+        return { cost_usd: roundUsd(estimated), cost_source: 'price_table' };
       },
       inStep: <T>(state: RunState, stepId: string, fn: () => Promise<T>) => this.storage.run({ state, stepId }, fn),
       currentStep: (state: RunState) => {
@@ -398,7 +414,7 @@ export class Meter {
         // Make room first: a burst of call events filling the queue must not crowd out the
         // one event that carries the run's RunEvent (run.json, the run's log line).
         this.queue.drain();
-        this.core.emit({ kind: 'run_finished', run: state.meta, ts: event.finished_at, event, summary });
+        this.core.emit({ kind: 'run_finished', run: state.meta, ts: event.finished_at, event, summary }, 'keep');
         // Synchronous sinks (files, logs) have the whole run when `run()` resolves.
         this.queue.drain();
         this.stats.observe(event);

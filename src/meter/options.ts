@@ -67,8 +67,15 @@ export interface MeterOptions {
   readonly defaults?: RunDefaults;
   /** Budget applied to every run unless the run sets its own. */
   readonly budget?: Budget;
-  /** Bound of the audit queue; past it events are dropped and counted. Default 65,536. */
+  /** Bound of the audit queue. Default 65,536 (FLOWMETER_QUEUE_CAPACITY). */
   readonly queueCapacity?: number;
+  /**
+   * What a full audit queue does. `drop` (default): the event is dropped and counted, and
+   * the program never waits for its measurements. `wait`: nothing is dropped; the queue is
+   * written out on the caller's stack and `llmCall`/`toolCall` resolve once the sinks have
+   * caught up, which slows a loop that records faster than the disk writes.
+   */
+  readonly onFull?: 'drop' | 'wait';
   /** How long `flush()`/`close()` wait for async sinks. Default 5,000 ms. */
   readonly flushTimeoutMs?: number;
   /** Where one-time warnings go. Default `process.emitWarning`. */
@@ -89,6 +96,7 @@ export interface ResolvedOptions {
   readonly execMode: ExecMode;
   readonly branch: string;
   readonly queueCapacity: number;
+  readonly onFull: 'drop' | 'wait';
   readonly flushTimeoutMs: number;
 }
 
@@ -142,9 +150,22 @@ export function resolveOptions(options: MeterOptions): ResolvedOptions {
     profiles: resolveProfiles(options, env),
     execMode,
     branch: options.defaults?.branch ?? env.FLOWMETER_BRANCH ?? 'unknown',
-    queueCapacity: positiveInt('queueCapacity', options.queueCapacity, 65_536),
+    queueCapacity: positiveInt('queueCapacity', options.queueCapacity ?? envInt('FLOWMETER_QUEUE_CAPACITY', env.FLOWMETER_QUEUE_CAPACITY), 65_536),
+    onFull: onFullOf(options.onFull),
     flushTimeoutMs: positiveInt('flushTimeoutMs', options.flushTimeoutMs, 5_000),
   };
+}
+
+function envInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!/^\d+$/.test(value.trim())) throw new MeterConfigError(`${name}=${value} is not a positive integer`);
+  return Number(value.trim());
+}
+
+function onFullOf(value: unknown): 'drop' | 'wait' {
+  if (value === undefined) return 'drop';
+  if (value === 'drop' || value === 'wait') return value;
+  throw new MeterConfigError(`onFull must be 'drop' or 'wait', got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
 }
 
 function resolveProfiles(options: MeterOptions, env: Readonly<Record<string, string | undefined>>): readonly ProfileName[] | false {

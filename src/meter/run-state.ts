@@ -27,7 +27,11 @@ export class RunState {
   outputTokens = 0;
   totalTokens = 0;
   cachedInputTokens = 0;
-  tokensUnknown = false;
+  /** Per total: each stands on its own, so one call without output tokens leaves input known. */
+  inputUnknown = false;
+  outputUnknown = false;
+  totalUnknown = false;
+  cachedUnknown = false;
   costUsd = 0;
   costUnknown = false;
   llmCalls = 0;
@@ -80,11 +84,14 @@ export class RunState {
   }
 
   addTokens(input: number | null, output: number | null, total: number | null, cached: number | null): void {
-    if (input === null || output === null || total === null) this.tokensUnknown = true;
-    this.inputTokens += input ?? 0;
-    this.outputTokens += output ?? 0;
-    this.totalTokens += total ?? 0;
-    this.cachedInputTokens += cached ?? 0;
+    if (input === null) this.inputUnknown = true;
+    else this.inputTokens += input;
+    if (output === null) this.outputUnknown = true;
+    else this.outputTokens += output;
+    if (total === null) this.totalUnknown = true;
+    else this.totalTokens += total;
+    if (cached === null) this.cachedUnknown = true;
+    else this.cachedInputTokens += cached;
   }
 
   addCost(cost: number | null): void {
@@ -152,7 +159,6 @@ export class RunState {
   toRunEvent(endMs: number, outcome: Outcome): RunEvent {
     const [provider, model] = this.mainModel();
     const { meta } = this;
-    const tokensKnown = !this.tokensUnknown;
     return {
       run_id: meta.run_id,
       task_id: meta.task_id,
@@ -168,10 +174,10 @@ export class RunState {
       started_at: this.startedAt,
       finished_at: isoAt(endMs),
       elapsed_seconds: Math.round((endMs - this.startMs) * 1000) / 1e6,
-      input_tokens: tokensKnown ? this.inputTokens : null,
-      output_tokens: tokensKnown ? this.outputTokens : null,
-      total_tokens: tokensKnown ? this.totalTokens : null,
-      cached_input_tokens: tokensKnown ? this.cachedInputTokens : null,
+      input_tokens: this.inputUnknown ? null : this.inputTokens,
+      output_tokens: this.outputUnknown ? null : this.outputTokens,
+      total_tokens: this.totalUnknown ? null : this.totalTokens,
+      cached_input_tokens: this.cachedUnknown ? null : this.cachedInputTokens,
       cost_usd: this.costUnknown ? null : roundUsd(this.costUsd),
       limits_exceeded: [...this.limitsExceeded],
       retries: this.retries,

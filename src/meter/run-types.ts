@@ -6,9 +6,16 @@ import type { Usage, UsageOption } from './usage.js';
 /** What the meter lends a run to record with. */
 export interface MeterCore {
   readonly diagnostics: Diagnostics;
-  emit(event: FlowEvent): void;
+  /**
+   * Records `event` on the hot path and queues it for the sinks; false when the queue
+   * dropped it. `keep` queues it past a full queue (the end of a step whose start was
+   * queued); `skip` records it on the hot path only (the end of a step whose start was dropped).
+   */
+  emit(event: FlowEvent, audit?: 'queue' | 'keep' | 'skip'): boolean;
+  /** A promise to await before going on when the audit queue applies backpressure (`onFull: 'wait'`). */
+  pressure(): Promise<void> | undefined;
   /** Cost of a call from the provider's figure or the price table; null when unknown. */
-  cost(model: string, usage: Usage): { readonly cost_usd: number | null; readonly cost_source: 'provider' | 'price_table' | null };
+  cost(model: string, usage: Usage, provider?: string): { readonly cost_usd: number | null; readonly cost_source: 'provider' | 'price_table' | null };
   /** Runs `fn` with `stepId` as the current step of `state` for everything below it. */
   inStep<T>(state: RunState, stepId: string, fn: () => Promise<T>): Promise<T>;
   currentStep(state: RunState): string | null;

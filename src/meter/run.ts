@@ -1,5 +1,5 @@
 import type { LlmCall, Outcome, RetryReason, RunMeta } from '../model/index.js';
-import { invalidNonNegative, isOutcome, isRetryReason } from '../model/index.js';
+import { capName, MAX_COST_PER_CALL_USD, MAX_TOKENS_PER_CALL, invalidCost, invalidNonNegative, invalidTokenCount, isOutcome, isRetryReason } from '../model/index.js';
 import { elapsedMs, isoAt, monotonicMs } from './clock.js';
 import { errorType, outcomeOfError } from './errors.js';
 import type { RunState } from './run-state.js';
@@ -84,7 +84,9 @@ export class RunHandle implements Run {
     return Promise.resolve(pending).then(
       (result) => {
         this.safeRecordLlm(meta, call, start, result, undefined);
-        return result;
+        // Backpressure (onFull: 'wait'): the caller's next call waits for the sinks.
+        const wait = this.core.pressure();
+        return wait === undefined ? result : wait.then(() => result);
       },
       (err: unknown) => {
         throw this.llmFailed(meta, call, start, err);
@@ -118,8 +120,10 @@ export class RunHandle implements Run {
     const output = usage?.outputTokens ?? null;
     const total = usage?.totalTokens ?? (input !== null && output !== null ? input + output : null);
     const cached = usage?.cachedInputTokens ?? (input !== null ? 0 : null);
-    const provider = meta.provider ?? 'unknown';
-    const { cost_usd, cost_source } = usage ? core.cost(meta.model, usage) : NO_COST;
+    // Names become labels: cut to a bound here, once, and never `undefined` (model/values.ts).
+    const provider = capName(meta.provider);
+    const model = capName(meta.model);
+    const { cost_usd, cost_source } = usage ? core.cost(model, usage, provider) : NO_COST;
     // A failed call that reported nothing billed nothing we can see: it leaves the run's
     // totals known. A successful call without usage makes them unknown.
     if (!failed || usage) {
@@ -127,7 +131,7 @@ export class RunHandle implements Run {
       state.addCost(cost_usd);
     }
     state.llmCalls++;
-    state.noteModel(provider, meta.model);
+    state.noteModel(provider, model);
     const error = failed ? errorType(err) : null;
     if (error !== null) state.errorType = error;
     const event: LlmCall = {
@@ -135,10 +139,10 @@ export class RunHandle implements Run {
       run_id: state.meta.run_id,
       flow_id: state.meta.flow_id,
       agent: state.meta.agent,
-      step_id: meta.stepId ?? core.currentStep(state),
+      step_id: meta.stepId === undefined ? core.currentStep(state) : capName(meta.stepId),
       provider,
-      model: meta.model,
-      phase: meta.phase ?? 'default',
+      model,
+      phase: meta.phase === undefined ? 'default' : capName(meta.phase),
       start_ts: isoAt(start),
       end_ts: isoAt(end),
       duration_ms: elapsedMs(start, end),
@@ -173,12 +177,12 @@ export class RunHandle implements Run {
     // Named reads, not `usage[field]` in a loop: keyed access by a variable name is a
     // megamorphic lookup, and this runs on every call.
     if (
-      usable(usage.inputTokens) &&
-      usable(usage.outputTokens) &&
-      usable(usage.totalTokens) &&
-      usable(usage.cachedInputTokens) &&
-      usable(usage.cacheWriteTokens) &&
-      usable(usage.costUsd)
+      usableCount(usage.inputTokens) &&
+      usableCount(usage.outputTokens) &&
+      usableCount(usage.totalTokens) &&
+      usableCount(usage.cachedInputTokens) &&
+      usableCount(usage.cacheWriteTokens) &&
+      usableCost(usage.costUsd)
     ) {
       return usage;
     }
@@ -186,7 +190,7 @@ export class RunHandle implements Run {
     for (const field of USAGE_FIELDS) {
       const value = usage[field];
       if (value === undefined) continue;
-      const invalid = invalidNonNegative(value);
+      const invalid = field === 'costUsd' ? invalidCost(value) : invalidTokenCount(value);
       if (invalid) this.core.diagnostics.droppedValue(USAGE_FIELD_NAMES[field], invalid, value);
       else (clean ??= {})[field] = value;
     }
@@ -198,6 +202,8 @@ export class RunHandle implements Run {
     try {
       const result = await fn();
       this.guard(() => this.recordTool(name, opts.stepId, start, undefined));
+      const wait = this.core.pressure();
+      if (wait !== undefined) await wait;
       return result;
     } catch (err) {
       this.guard(() => this.recordTool(name, opts.stepId, start, err));
@@ -218,8 +224,8 @@ export class RunHandle implements Run {
       run_id: state.meta.run_id,
       flow_id: state.meta.flow_id,
       agent: state.meta.agent,
-      step_id: stepId ?? core.currentStep(state),
-      tool,
+      step_id: stepId === undefined ? core.currentStep(state) : capName(stepId),
+      tool: capName(tool),
       start_ts: isoAt(start),
       end_ts: isoAt(end),
       duration_ms: elapsedMs(start, end),
@@ -245,30 +251,38 @@ export class RunHandle implements Run {
   }
 
   /** ARX's `step` timer for code that is not a callback: `const t = run.stepTimer('plan'); …; t.end()`. */
-  stepTimer(id: string, meta: StepMeta = {}): StepTimer {
+  stepTimer(stepId: string, meta: StepMeta = {}): StepTimer {
     const { state, core } = this;
     const start = monotonicMs();
-    const model = meta.model ?? null;
+    const id = capName(stepId);
+    const model = meta.model === undefined || meta.model === null ? null : capName(meta.model);
     let open = true;
+    // Whether the audit queue took the step's start: its end is then always queued, and
+    // never when the start was dropped, so a reader of events.jsonl (flowmeter serve) never
+    // holds a step in flight that has ended.
+    let startQueued = false;
     const finish = (success: boolean, error: string | null): void => {
       open = false;
       state.openSteps.delete(close);
       const end = monotonicMs();
       core.inflight(state.meta.flow_id, -1);
-      core.emit({
-        kind: 'step_finished',
-        run_id: state.meta.run_id,
-        flow_id: state.meta.flow_id,
-        step_id: id,
-        agent: state.meta.agent,
-        model,
-        exec_mode: state.meta.exec_mode,
-        start_ts: isoAt(start),
-        end_ts: isoAt(end),
-        duration_ms: elapsedMs(start, end),
-        success,
-        error,
-      });
+      core.emit(
+        {
+          kind: 'step_finished',
+          run_id: state.meta.run_id,
+          flow_id: state.meta.flow_id,
+          step_id: id,
+          agent: state.meta.agent,
+          model,
+          exec_mode: state.meta.exec_mode,
+          start_ts: isoAt(start),
+          end_ts: isoAt(end),
+          duration_ms: elapsedMs(start, end),
+          success,
+          error,
+        },
+        startQueued ? 'keep' : 'skip',
+      );
     };
     // Called by the meter when the run ends first (timeout, budget): every step_started
     // gets its step_finished, so in-flight gauges built from events return to zero.
@@ -284,7 +298,7 @@ export class RunHandle implements Run {
       state.steps++;
       state.openSteps.add(close);
       core.inflight(state.meta.flow_id, 1);
-      core.emit({ kind: 'step_started', run_id: state.meta.run_id, flow_id: state.meta.flow_id, step_id: id, agent: state.meta.agent, model, ts: isoAt(start) });
+      startQueued = core.emit({ kind: 'step_started', run_id: state.meta.run_id, flow_id: state.meta.flow_id, step_id: id, agent: state.meta.agent, model, ts: isoAt(start) });
     });
     return {
       end: (success = true, error?: string) => {
@@ -339,11 +353,12 @@ export class RunHandle implements Run {
     this.addLooseTokens(model, count, 'out');
   }
 
-  private addLooseTokens(model: string, count: number, direction: 'in' | 'out'): void {
+  private addLooseTokens(modelName: string, count: number, direction: 'in' | 'out'): void {
     this.guard(() => {
       const { state, core } = this;
+      const model = capName(modelName);
       if (state.ended) return core.diagnostics.lateEvent();
-      const invalid = invalidNonNegative(count);
+      const invalid = invalidTokenCount(count);
       if (invalid) return core.diagnostics.droppedValue(direction === 'in' ? 'tokens_in' : 'tokens_out', invalid, count);
       const usage: Usage = direction === 'in' ? { inputTokens: count, outputTokens: 0 } : { inputTokens: 0, outputTokens: count };
       const { cost_usd } = core.cost(model, usage);
@@ -411,8 +426,13 @@ export class RunHandle implements Run {
   }
 }
 
-function usable(value: number | undefined): boolean {
-  return value === undefined || (typeof value === 'number' && value >= 0 && value < Infinity);
+// Bounds as in model/values.ts (invalidTokenCount, invalidCost), inlined for the hot path.
+function usableCount(value: number | undefined): boolean {
+  return value === undefined || (typeof value === 'number' && value >= 0 && value <= MAX_TOKENS_PER_CALL);
+}
+
+function usableCost(value: number | undefined): boolean {
+  return value === undefined || (typeof value === 'number' && value >= 0 && value <= MAX_COST_PER_CALL_USD);
 }
 
 function failureOutcome(state: RunState, reason: string | undefined): Outcome {

@@ -16,7 +16,8 @@ export type {
 } from './events.js';
 export { RUN_EVENT_LOG_TYPE, runEventToLogRecord } from './run-event.js';
 export type { RunEvent } from './run-event.js';
-export { invalidNonNegative } from './values.js';
+export { invalidNonNegative, invalidTokenCount, invalidCost, jsonAttributes, capName, MAX_NAME_LENGTH, MAX_TOKENS_PER_CALL, MAX_COST_PER_CALL_USD, UNSERIALIZABLE } from './values.js';
+export { flowEventSchema, runEventSchema, checkFlowEvent } from './event-schema.js';
 export type { InvalidValueReason } from './values.js';
 export {
   sanitizeLabelValue,

@@ -7,7 +7,7 @@
  */
 
 /** What a redacted part of a label value is replaced with, one marker per kind. */
-export const REDACTION_KINDS = ['redacted_email', 'redacted_phone', 'redacted_ip', 'redacted_token', 'redacted_id'] as const;
+export const REDACTION_KINDS = ['redacted_email', 'redacted_phone', 'redacted_ip', 'redacted_token', 'redacted_id', 'redacted_card'] as const;
 
 export type RedactionKind = (typeof REDACTION_KINDS)[number];
 
@@ -60,7 +60,8 @@ interface Redaction {
 }
 
 const HEX = '[0-9A-Fa-f]';
-const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+// Leading zeros allowed (`192.168.001.010`): inet_aton and many loggers write them.
+const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|[01]?\\d?\\d)';
 const IPV4 = `${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}`;
 const H16 = `${HEX}{1,4}`;
 
@@ -75,6 +76,14 @@ const REDACTIONS: readonly Redaction[] = [
   // GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, fine-grained github_pat_) and Slack tokens.
   { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g },
   { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}/g },
+  // Google API keys (`AIza` + 35), Stripe keys (`sk_test_…`, `rk_live_…`), Hugging Face
+  // (`hf_…`), GitLab personal access tokens (`glpat-…`) and npm tokens (`npm_…`): the
+  // prefixes their issuers document for secret scanning.
+  { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
+  { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9])(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]{10,}/g },
+  { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}/g },
+  { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9])glpat-[A-Za-z0-9_-]{20,}/g },
+  { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36,}/g },
   // JSON Web Tokens: base64url header and payload, both starting with `{"` (eyJ).
   { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
   // The last domain label must be letters, so `lodash@4.17.21` is not an address.
@@ -101,10 +110,17 @@ const REDACTIONS: readonly Redaction[] = [
   // of the base64 alphabets. Long names use that alphabet too (`feature/JIRA-1234-add-…`,
   // `ProcessCustomerRefundRequestWithValidation2`), so a run must also look random.
   { kind: 'redacted_token', pattern: /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}/g, accept: looksRandom },
+  // Card numbers (13 to 19 digits, optionally in groups) that pass the Luhn check and start
+  // like a card network's numbers (2-6); before the phone patterns, which would take them.
+  { kind: 'redacted_card', pattern: /(?<![A-Za-z0-9])[2-6]\d(?:[ -]?\d){11,17}(?![A-Za-z0-9])/g, accept: isCardNumber },
   // Phone numbers: international (`+1 (415) 555-0100`) or grouped national (`415-555-0100`,
   // `020 7946 0958`). Dates (`2024-08-06`) and bare digit runs (`20241022`) are not phones.
   { kind: 'redacted_phone', pattern: /(?<![A-Za-z0-9+])\+\d[\d\s().-]{5,22}\d(?!\d)/g, accept: hasPhoneDigits },
   { kind: 'redacted_phone', pattern: /(?<![A-Za-z0-9])(?:\(\d{2,5}\)\s?|\d{2,5}[\s.-])\d{3,4}[\s.-]\d{4}(?!\d)/g },
+  // Phone numbers as label filters leave them: plain digits (`4155550100`), groups joined
+  // by `_` (`07700_900123`, `0041_44_668_18_00`), spaces, dots or dashes. Ten to fifteen
+  // digits, and not a date or date-time (`2024-08-06_12-30-45`, `20241022123045`).
+  { kind: 'redacted_phone', pattern: /(?<![A-Za-z0-9+])\d{1,15}(?:[ ._-]\d{1,8}){0,6}(?![A-Za-z0-9])/g, accept: isPlainPhone },
 ];
 
 /**
@@ -141,9 +157,46 @@ function hasPhoneDigits(match: string): boolean {
   return digits >= 7 && digits <= 15;
 }
 
-/** Replaces e-mails, phone numbers, IP addresses, tokens and UUIDs in `value` by their marker. */
+function digitsOf(match: string): string {
+  let digits = '';
+  for (let i = 0; i < match.length; i++) {
+    const code = match.charCodeAt(i);
+    if (code >= 48 && code <= 57) digits += match[i];
+  }
+  return digits;
+}
+
+/** The Luhn checksum every payment card number carries (ISO/IEC 7812). */
+function isCardNumber(match: string): boolean {
+  const digits = digitsOf(match);
+  if (digits.length < 13 || digits.length > 19) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+// A year 1900-2099, then a month, with or without separators: a date, not a phone.
+const DATE_PREFIX = /^(?:19|20)\d\d[ ._-]?(?:0[1-9]|1[0-2])[ ._-]?[0-3]\d/;
+
+function isPlainPhone(match: string): boolean {
+  const digits = digitsOf(match).length;
+  return digits >= 10 && digits <= 15 && !DATE_PREFIX.test(match);
+}
+
+/**
+ * Replaces e-mails, phone numbers, IP addresses, tokens, card numbers and UUIDs in `value`
+ * by their marker. The text is first brought to Unicode NFKC, so a full-width `＠` or
+ * full-width digits are matched as the ASCII characters they stand for.
+ */
 export function redactLabelValue(value: string): string {
-  let text = value;
+  let text = value.normalize('NFKC');
   for (const { kind, pattern, accept } of REDACTIONS) {
     pattern.lastIndex = 0;
     text = accept === undefined ? text.replace(pattern, kind) : text.replace(pattern, (match) => (accept(match) ? kind : match));

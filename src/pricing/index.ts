@@ -1,5 +1,6 @@
-export { DEFAULT_PRICES, PRICES_AS_OF } from './price-table.js';
-export type { ModelPrice } from './price-table.js';
+export type { ModelPrice } from './model-price.js';
+export { Catalogue, CATALOGUE_VERSION, candidateNames, rateAt } from './catalogue.js';
+export type { CatalogueMatch, Rate } from './catalogue.js';
 export { ModelMatcher, normalizeModelName } from './matcher.js';
 export { PricingConfigError, readPriceFile } from './price-file.js';
 export { PriceBook, resolveCost, isReportedCost, UNKNOWN_COST, priceBookFromEnv, PRICES_ENV } from './price-book.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { normalizeModelName } from './matcher.js';
-import type { ModelPrice } from './price-table.js';
+import type { ModelPrice } from './model-price.js';
 
 /**
  * A mistake in user-supplied prices: an unreadable file, bad JSON, a missing or negative

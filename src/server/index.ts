@@ -2,7 +2,7 @@
 export { startMetricsServer, MetricsServerError, DEFAULT_METRICS_PORT, DEFAULT_METRICS_ADDR } from './metrics-server.js';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
 export { RunsTailer } from './runs-tailer.js';
-export type { RunsTailerOptions, TailerStats } from './runs-tailer.js';
+export type { RunsTailerOptions, StaleRun, TailerStats } from './runs-tailer.js';
 export { resolveServeSettings, ServeConfigError } from './serve-settings.js';
 export type { Env, ServeSettings, ResolvedServeSettings } from './serve-settings.js';
 export { parseFlowEvent } from './parse-event.js';

@@ -14,6 +14,20 @@ export interface RunsTailerOptions {
   readonly pollMs?: number;
   /** Read failures, each reported once per file and cause. */
   readonly onError?: (err: unknown) => void;
+  /**
+   * A run that has not written for `staleAfterMs` while steps were open (its process was
+   * killed inside them) is given up on: `onStale` is told how many of its steps no longer
+   * run, so an in-flight gauge returns to zero. Default 10 minutes.
+   */
+  readonly staleAfterMs?: number;
+  readonly onStale?: (stale: StaleRun) => void;
+}
+
+/** Steps of a run that stopped writing without ending them. */
+export interface StaleRun {
+  readonly runId: string;
+  readonly flowId: string;
+  readonly steps: number;
 }
 
 export interface TailerStats {
@@ -25,19 +39,32 @@ export interface TailerStats {
   readonly malformed: number;
 }
 
+/**
+ * What was read of one run's events.jsonl, keyed by the run's folder, never by inode: a
+ * file copied and moved back over itself (log rotation by cp+mv, `sed -i`) or a folder
+ * moved away and back is the same run, and its events were counted once already. The
+ * state of a run whose folder disappears is kept for the same reason.
+ */
 interface Tail {
-  ino: number;
   offset: number;
-  readonly lines: LineSplitter;
+  lines: LineSplitter;
   /** The run wrote its run_finished line; the meter appends nothing after it. */
   settled: boolean;
+  /** Steps started and not yet finished, and the run they belong to (for onStale). */
+  open: number;
+  runId: string;
+  flowId: string;
+  /** The file's last modification, from the last stat. */
+  mtimeMs: number;
 }
 
 const CHUNK_BYTES = 64 * 1024;
-// Files of finished runs are re-checked every this many scans, not every scan: a folder
-// of 100k finished runs then costs a readdir per scan, not 100k stats. They are still
-// re-checked because two run ids may map to one folder (runFolderName) and share a file.
-const SETTLED_EVERY = 30;
+// Files of finished runs are re-checked (two run ids may map to one folder and share a
+// file; a finished run's file may be appended to) at most this many per scan, in turn: a
+// folder of up to that many runs sees appended lines at the next scan, and a folder of
+// 100k finished runs costs a readdir and 2,000 stats per scan, not 100k.
+const SETTLED_PER_SCAN = 2000;
+const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
 // Workers reading files at once during a scan: enough to hide I/O latency, few enough
 // not to hold many descriptors.
 const READERS = 8;
@@ -58,12 +85,16 @@ export class RunsTailer {
   readonly #onEvent: (event: FlowEvent) => void;
   readonly #onError: (err: unknown) => void;
   readonly #pollMs: number;
+  readonly #staleAfterMs: number;
+  readonly #onStale: (stale: StaleRun) => void;
+  /** Run folder name → what was read of its events.jsonl. */
   readonly #tails = new Map<string, Tail>();
+  #present = 0;
+  #settledCursor = 0;
   /** File (or source) → the failure last reported for it, so a stuck file is not reported every second. */
   readonly #reported = new Map<string, string>();
   #events = 0;
   #malformed = 0;
-  #scans = 0;
   #scanning: Promise<void> | undefined;
   #started: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -77,6 +108,10 @@ export class RunsTailer {
     this.#onEvent = options.onEvent;
     this.#onError = options.onError ?? (() => undefined);
     this.#pollMs = pollMs;
+    const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    if (!Number.isInteger(staleAfterMs) || staleAfterMs <= 0) throw new Error(`RunsTailer: staleAfterMs must be a positive integer, got ${String(options.staleAfterMs)}`);
+    this.#staleAfterMs = staleAfterMs;
+    this.#onStale = options.onStale ?? (() => undefined);
   }
 
   /** Reads everything already there, then keeps scanning every `pollMs` until `close()`. */
@@ -95,7 +130,7 @@ export class RunsTailer {
   }
 
   stats(): TailerStats {
-    return { files: this.#tails.size, events: this.#events, malformed: this.#malformed };
+    return { files: this.#present, events: this.#events, malformed: this.#malformed };
   }
 
   /** Stops scanning and waits for a scan in progress. A second call is harmless. */
@@ -122,21 +157,41 @@ export class RunsTailer {
   async #scan(): Promise<void> {
     const names = await this.#listRuns();
     if (names === undefined) return;
-    const full = this.#scans++ % SETTLED_EVERY === 0;
-    const files: string[] = [];
-    const present = new Set<string>();
-    for (const name of names) {
-      const file = join(this.runsDir, name, EVENTS_FILE);
-      present.add(file);
-      if (full || this.#tails.get(file)?.settled !== true) files.push(file);
-    }
-    // A run folder that was removed: forget it, so its state does not pile up.
-    for (const file of this.#tails.keys()) if (!present.has(file)) this.#tails.delete(file);
+    const open: string[] = [];
+    const settled: string[] = [];
+    for (const name of names) (this.#tails.get(name)?.settled === true ? settled : open).push(name);
+    this.#present = names.length;
+    const queue = [...open, ...this.#settledSlice(settled)];
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < files.length && !this.#closed) await this.#follow(files[next++] as string);
+      while (next < queue.length && !this.#closed) await this.#follow(queue[next++] as string);
     };
-    await Promise.all(Array.from({ length: Math.min(READERS, files.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(READERS, queue.length) }, worker));
+    this.#expireStale();
+  }
+
+  /** The next SETTLED_PER_SCAN finished runs, round-robin over scans. */
+  #settledSlice(settled: readonly string[]): readonly string[] {
+    if (settled.length <= SETTLED_PER_SCAN) return settled;
+    const from = this.#settledCursor % settled.length;
+    this.#settledCursor = from + SETTLED_PER_SCAN;
+    const slice = settled.slice(from, from + SETTLED_PER_SCAN);
+    return slice.length === SETTLED_PER_SCAN ? slice : [...slice, ...settled.slice(0, SETTLED_PER_SCAN - slice.length)];
+  }
+
+  /** Gives up on the open steps of runs that stopped writing without finishing (kill -9). */
+  #expireStale(): void {
+    const now = Date.now();
+    for (const tail of this.#tails.values()) {
+      if (tail.settled || tail.open === 0 || now - tail.mtimeMs < this.#staleAfterMs) continue;
+      const stale = { runId: tail.runId, flowId: tail.flowId, steps: tail.open };
+      tail.open = 0;
+      try {
+        this.#onStale(stale);
+      } catch (err) {
+        this.#report('onStale', err);
+      }
+    }
   }
 
   /**
@@ -155,14 +210,23 @@ export class RunsTailer {
     }
   }
 
-  async #follow(file: string): Promise<void> {
+  async #follow(name: string): Promise<void> {
+    const file = join(this.runsDir, name, EVENTS_FILE);
     try {
       const info = await stat(file);
-      let tail = this.#tails.get(file);
-      if (tail === undefined || info.ino !== tail.ino || info.size < tail.offset) {
-        // New, replaced or truncated: read from the start.
-        tail = { ino: info.ino, offset: 0, lines: new LineSplitter(), settled: false };
-        this.#tails.set(file, tail);
+      let tail = this.#tails.get(name);
+      if (tail === undefined) {
+        tail = { offset: 0, lines: new LineSplitter(), settled: false, open: 0, runId: name, flowId: '', mtimeMs: info.mtimeMs };
+        this.#tails.set(name, tail);
+      }
+      tail.mtimeMs = info.mtimeMs;
+      if (info.size < tail.offset) {
+        // Shorter than what was read: a torn last line was cut off (the meter does that when
+        // it reopens a run's file), or the file was rewritten. Events already counted stay
+        // counted; reading goes on from the new end, on a line boundary.
+        if (!tail.lines.partial) this.#report(file, new Error(`${file} shrank from ${tail.offset} to ${info.size} bytes; its events already read stay counted`));
+        tail.offset = info.size;
+        tail.lines = new LineSplitter();
       }
       if (info.size > tail.offset) await this.#read(file, tail, info.size);
       this.#reported.delete(file);
@@ -195,7 +259,30 @@ export class RunsTailer {
       return;
     }
     this.#events++;
-    if (event.kind === 'run_finished') tail.settled = true;
+    switch (event.kind) {
+      case 'step_started':
+        tail.open++;
+        tail.runId = event.run_id;
+        tail.flowId = event.flow_id;
+        break;
+      case 'step_finished':
+        if (tail.open > 0) tail.open--;
+        break;
+      case 'run_finished':
+        tail.settled = true;
+        tail.open = 0;
+        break;
+      case 'run_started':
+      case 'llm_call':
+      case 'tool_call':
+      case 'retry':
+      case 'tokens':
+        break;
+      default: {
+        const unreachable: never = event;
+        return unreachable;
+      }
+    }
     try {
       this.#onEvent(event);
     } catch (err) {

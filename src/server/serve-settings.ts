@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DEFAULT_METRICS_ADDR, DEFAULT_METRICS_PORT } from './metrics-server.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -7,6 +8,8 @@ export interface ServeSettings {
   readonly port?: number;
   readonly addr?: string;
   readonly token?: string;
+  /** A file whose content is the token (one trailing newline ignored): unlike `--token`, it does not show in `ps`. */
+  readonly tokenFile?: string;
 }
 
 export interface ResolvedServeSettings {
@@ -16,6 +19,8 @@ export interface ResolvedServeSettings {
   readonly port: number;
   readonly addr: string;
   readonly token: string | undefined;
+  /** Settings that work but are risky, one line each, for the caller to print (e.g. no token on a public address). */
+  readonly warnings: readonly string[];
 }
 
 /** A setting that cannot be used, from the environment or from code; the message says which and what to do. */
@@ -73,8 +78,34 @@ export function resolveServeSettings(given: ServeSettings, env: Env = process.en
   const addr = given.addr ?? first(env, ['FLOWMETER_METRICS_ADDR', 'AR_METRICS_ADDR'])?.[1] ?? DEFAULT_METRICS_ADDR;
   if (addr.trim() === '') throw new ServeConfigError('the listen address is empty; pass an address such as 127.0.0.1 or 0.0.0.0');
   if (given.token !== undefined && given.token.trim() === '') throw new ServeConfigError('the token is empty, which would let anyone in; pass a non-empty token or none');
-  const token = given.token ?? first(env, ['FLOWMETER_TOKEN'])?.[1];
+  if (given.token !== undefined && given.tokenFile !== undefined) throw new ServeConfigError('give the token once: --token or --token-file, not both');
+  const tokenFile = given.tokenFile ?? first(env, ['FLOWMETER_TOKEN_FILE'])?.[1];
+  const token = given.token ?? (tokenFile !== undefined ? readToken(tokenFile) : first(env, ['FLOWMETER_TOKEN'])?.[1]);
   // A bearer token is one word (RFC 6750 token68); one with spaces could never be sent.
   if (token !== undefined && /\s/.test(token)) throw new ServeConfigError('the token contains whitespace; a bearer token is one word');
-  return { enabled, disabledBy: by, port: portOf(given.port, env), addr, token };
+  const warnings: string[] = [];
+  if (token === undefined && !isLoopback(addr)) {
+    warnings.push(`listening on ${addr} without a token: anyone who can reach the port can read the metrics; set FLOWMETER_TOKEN or --token-file`);
+  }
+  return { enabled, disabledBy: by, port: portOf(given.port, env), addr, token, warnings };
+}
+
+/** The token in `path`: its content without one trailing newline (what `echo secret > file` writes). */
+function readToken(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ServeConfigError(`cannot read the token file ${path}: ${code ?? (err as Error).message}`);
+  }
+  const token = text.replace(/\r?\n$/, '');
+  if (token.trim() === '') throw new ServeConfigError(`the token file ${path} is empty, which would let anyone in`);
+  return token;
+}
+
+/** Addresses only this machine can reach. */
+function isLoopback(addr: string): boolean {
+  const a = addr.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return a === 'localhost' || a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a) || a === '::ffff:127.0.0.1';
 }

@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowEvent, LlmCall, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
 import { llmCallTiming, num, optNum, optStr, quote, quoteTs } from './json-text.js';
@@ -155,38 +155,49 @@ export class JsonlSink implements Sink {
       if (events.length > 0) reportError(this.onError, new Error(`JsonlSink is closed; dropped ${events.length} events`));
       return;
     }
-    const finished: string[] = [];
+    const finished: RunFinished[] = [];
     for (const event of events) {
-      switch (event.kind) {
-        case 'run_started':
-          // The file exists from the start, so a run without calls still has one.
-          this.files.ensureOpen(event.run.run_id);
-          break;
-        case 'llm_call':
-        case 'tool_call':
-        case 'tokens':
-          this.files.enqueue(event.run_id, metricsLine(event));
-          break;
-        case 'run_finished':
-          this.finishRun(event);
-          finished.push(event.run.run_id);
-          break;
-        case 'step_started':
-        case 'step_finished':
-        case 'retry':
-          break;
-        default: {
-          const unreachable: never = event;
-          return unreachable;
-        }
+      // One event that cannot be written (a line that fails to encode) costs that event
+      // only, not the batch: the error is counted and the other events are written.
+      try {
+        this.take(event, finished);
+      } catch (err) {
+        reportError(this.onError, err);
       }
-      if (this.events !== undefined) this.events.enqueue(eventRunId(event), eventLine(event));
     }
+    // events.jsonl first, then metrics.jsonl, then run.json: a crash (kill -9) between the
+    // writes leaves events.jsonl a superset of metrics.jsonl, so `flowmeter serve`, which
+    // reads events.jsonl, never counts less than the files show; and run.json still marks a
+    // folder whose lines are all written.
+    this.events?.writePending();
     this.files.writePending();
-    if (this.events !== undefined) {
-      this.events.writePending();
-      for (const runId of finished) this.events.closeRun(runId);
+    for (const event of finished) this.finishRun(event);
+  }
+
+  private take(event: FlowEvent, finished: RunFinished[]): void {
+    switch (event.kind) {
+      case 'run_started':
+        // The file exists from the start, so a run without calls still has one.
+        this.files.ensureOpen(event.run.run_id);
+        break;
+      case 'llm_call':
+      case 'tool_call':
+      case 'tokens':
+        this.files.enqueue(event.run_id, metricsLine(event));
+        break;
+      case 'run_finished':
+        finished.push(event);
+        break;
+      case 'step_started':
+      case 'step_finished':
+      case 'retry':
+        break;
+      default: {
+        const unreachable: never = event;
+        return unreachable;
+      }
     }
+    if (this.events !== undefined) this.events.enqueue(eventRunId(event), eventLine(event));
   }
 
   /** Writes are synchronous; there is nothing to flush. */
@@ -201,15 +212,20 @@ export class JsonlSink implements Sink {
 
   private finishRun(event: RunFinished): void {
     const runId = event.run.run_id;
-    // The run's last lines go out before run.json, so run.json marks a complete folder.
-    this.files.writePendingOf(runId);
+    this.events?.closeRun(runId);
     if (this.files.ensureOpen(runId) === undefined) return;
+    const path = join(this.files.dir(runId), RUN_FILE);
     try {
-      const path = join(this.files.dir(runId), RUN_FILE);
       // Write then rename: a reader never sees a half-written run.json.
       writeFileSync(path + '.tmp', JSON.stringify({ ...event.event, summary: event.summary }, null, 2) + '\n');
       renameSync(path + '.tmp', path);
     } catch (err) {
+      // A full disk leaves a partial .tmp behind; it is no run.json and only takes space.
+      try {
+        rmSync(path + '.tmp', { force: true });
+      } catch {
+        // Nothing more to do: the write's own error is what gets reported.
+      }
       reportError(this.onError, err);
     } finally {
       this.files.closeRun(runId);

@@ -1,4 +1,5 @@
 import { fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { writeFullySync } from './write-fully.js';
 
 const NEWLINE = 0x0a;
 const CHUNK = 4096;
@@ -22,6 +23,40 @@ export function openLineFile(path: string): number {
     // Repair is best effort: appending still works, and the caller needs the fd.
   }
   return fd;
+}
+
+/** Files whose torn tail could not be cut yet: the next append tries again first. */
+const torn = new Set<number>();
+
+/**
+ * Appends whole lines (`text` ends with a newline) to a file opened by `openLineFile`.
+ * A write that fails part-way (ENOSPC on a full disk, EIO, EFBIG) leaves a fragment;
+ * appending the next batch after it would glue two records into one line and break
+ * `jq -s` for the whole file. So on failure the file is cut back to its last newline
+ * before the error is passed on, and if even that fails, before the next append. When
+ * space returns, writing resumes on a line boundary and only the failed batch is lost
+ * (counted by the caller as a sink error).
+ */
+export function appendLines(fd: number, text: string): void {
+  if (torn.has(fd)) {
+    dropTornTail(fd);
+    torn.delete(fd);
+  }
+  try {
+    writeFullySync(fd, text);
+  } catch (err) {
+    try {
+      dropTornTail(fd);
+    } catch {
+      torn.add(fd);
+    }
+    throw err;
+  }
+}
+
+/** Forgets the file's repair state; call when its fd is closed (fd numbers are reused). */
+export function forgetLineFile(fd: number): void {
+  torn.delete(fd);
 }
 
 function dropTornTail(fd: number): void {

@@ -1,5 +1,7 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { appendLines, forgetLineFile, openLineFile } from './line-file.js';
+import { makeDirs } from './make-dirs.js';
 import { writeFullySync } from './write-fully.js';
 
 /** Anything with a `write(string)`: a Writable, a test collector, a custom transport. */
@@ -56,16 +58,19 @@ class FileOutput implements BatchOutput {
 
   write(text: string): void {
     if (this.fd === undefined) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.fd = openSync(this.path, 'a');
+      makeDirs(dirname(this.path));
+      this.fd = openLineFile(this.path);
     }
-    writeFullySync(this.fd, text);
+    // A failed write is cut back to the last whole line (line-file.ts), so a full disk
+    // never leaves a fragment for the next batch to be glued onto.
+    appendLines(this.fd, text);
   }
 
   close(): void {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
+    forgetLineFile(fd);
     closeSync(fd);
   }
 }

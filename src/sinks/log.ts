@@ -177,38 +177,52 @@ export class LogSink implements Sink {
       return;
     }
     for (const event of events) {
-      switch (event.kind) {
-        case 'llm_call':
-          if (this.logger === undefined && event.end_ts !== '') {
-            // The most frequent line, built in one expression (see llmCallLogfmt).
-            this.batch += event.end_ts + (event.error_type === null ? ' INFO llm_call_complete' : ' WARN llm_call_complete') + llmCallLogfmt(event) + '\n';
-          } else {
-            this.emit(event.end_ts, event.error_type === null ? 'INFO' : 'WARN', 'llm_call_complete', event, llmCallFields);
-          }
-          break;
-        case 'tool_call':
-          this.emit(event.end_ts, event.success ? 'INFO' : 'WARN', 'tool_call_complete', event, toolCallFields);
-          break;
-        case 'retry':
-          this.emit(event.ts, 'WARN', 'retry', event, retryFields);
-          break;
-        case 'tokens':
-          this.emit(event.ts, 'INFO', 'tokens_recorded', event, tokensFields);
-          break;
-        case 'run_finished':
-          this.emitRunEvent(event);
-          break;
-        case 'run_started':
-        case 'step_started':
-        case 'step_finished':
-          break;
-        default: {
-          const unreachable: never = event;
-          return unreachable;
-        }
+      const mark = this.batch.length;
+      try {
+        this.take(event);
+      } catch (err) {
+        // One event that cannot be written costs that event only: its part line is taken back.
+        this.batch = this.batch.slice(0, mark);
+        reportError(this.onError, err);
       }
     }
-    if (this.batch === '') return;
+    if (this.batch !== '') this.writeBatch();
+  }
+
+  private take(event: FlowEvent): void {
+    switch (event.kind) {
+      case 'llm_call':
+        if (this.logger === undefined && event.end_ts !== '') {
+          // The most frequent line, built in one expression (see llmCallLogfmt).
+          this.batch += event.end_ts + (event.error_type === null ? ' INFO llm_call_complete' : ' WARN llm_call_complete') + llmCallLogfmt(event) + '\n';
+        } else {
+          this.emit(event.end_ts, event.error_type === null ? 'INFO' : 'WARN', 'llm_call_complete', event, llmCallFields);
+        }
+        break;
+      case 'tool_call':
+        this.emit(event.end_ts, event.success ? 'INFO' : 'WARN', 'tool_call_complete', event, toolCallFields);
+        break;
+      case 'retry':
+        this.emit(event.ts, 'WARN', 'retry', event, retryFields);
+        break;
+      case 'tokens':
+        this.emit(event.ts, 'INFO', 'tokens_recorded', event, tokensFields);
+        break;
+      case 'run_finished':
+        this.emitRunEvent(event);
+        break;
+      case 'run_started':
+      case 'step_started':
+      case 'step_finished':
+        break;
+      default: {
+        const unreachable: never = event;
+        return unreachable;
+      }
+    }
+  }
+
+  private writeBatch(): void {
     const text = this.batch;
     this.batch = '';
     try {

@@ -1,9 +1,9 @@
-import { closeSync, mkdirSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { openLineFile } from './line-file.js';
+import { appendLines, forgetLineFile, openLineFile } from './line-file.js';
+import { makeDirs } from './make-dirs.js';
 import type { ErrorHandler } from './report-error.js';
 import { reportError } from './report-error.js';
-import { writeFullySync } from './write-fully.js';
 
 /**
  * The folder name used for a run. Characters other than letters, digits, `.`, `_` and
@@ -51,20 +51,12 @@ export class RunFiles {
     this.pending.clear();
   }
 
-  /** Writes the run's gathered lines now (before a file that marks the run complete). */
-  writePendingOf(runId: string): void {
-    const text = this.pending.get(runId);
-    if (text === undefined) return;
-    this.pending.delete(runId);
-    this.append(runId, text);
-  }
-
   ensureOpen(runId: string): number | undefined {
     const open = this.fds.get(runId);
     if (open !== undefined) return open;
     try {
       const dir = this.dir(runId);
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       const fd = openLineFile(join(dir, this.fileName));
       this.fds.set(runId, fd);
       return fd;
@@ -92,13 +84,14 @@ export class RunFiles {
     const fd = this.ensureOpen(runId);
     if (fd === undefined) return;
     try {
-      writeFullySync(fd, text);
+      appendLines(fd, text);
     } catch (err) {
       reportError(this.onError, err);
     }
   }
 
   private closeFd(fd: number): void {
+    forgetLineFile(fd);
     try {
       closeSync(fd);
     } catch (err) {

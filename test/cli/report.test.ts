@@ -78,6 +78,7 @@ describe('flowmeter report and summary', () => {
     writeFileSync(join(runsDir, 'run-torn', 'run.json'), '{"run_id":');
     const io = capture();
     expect(await main(['report', '--runs-dir', runsDir], io)).toBe(0);
-    expect(io.stdout.join('\n')).toContain('2 folder(s) without a finished run were skipped');
+    expect(io.stdout.join('\n')).toContain('1 folder(s) without a finished run were skipped');
+    expect(io.stderr.join('\n')).toMatch(/run-torn: run\.json unreadable: .*; skipped/);
   });
 });

@@ -49,8 +49,8 @@ describe('sanitizeLabelValue redaction', () => {
     expect(sanitizeLabelValue('jane.doe@example.com')).toBe('redacted_email');
   });
 
-  it('names exactly the five redaction kinds', () => {
-    expect([...REDACTION_KINDS]).toEqual(['redacted_email', 'redacted_phone', 'redacted_ip', 'redacted_token', 'redacted_id']);
+  it('names exactly the six redaction kinds', () => {
+    expect([...REDACTION_KINDS]).toEqual(['redacted_email', 'redacted_phone', 'redacted_ip', 'redacted_token', 'redacted_id', 'redacted_card']);
   });
 
   it.each([

@@ -3,13 +3,13 @@ import { ModelMatcher, normalizeModelName, PriceBook } from '../../src/pricing/i
 
 const book = new PriceBook();
 
-describe('model name matching against the default table', () => {
+describe('model name matching against the catalogue', () => {
   it.each([
     ['openai/gpt-4o-2024-08-06', 'gpt-4o'],
     ['gpt-4o-mini-2024-07-18', 'gpt-4o-mini'],
     ['anthropic/claude-sonnet-4.5', 'claude-sonnet-4-5'],
     ['claude-sonnet-4-5-20250929', 'claude-sonnet-4-5'],
-    ['claude-sonnet-4-20250514', 'claude-sonnet-4'],
+    ['claude-sonnet-4-20250514', 'claude-sonnet-4-0'],
     ['anthropic.claude-3-5-sonnet-20240620-v1:0', 'claude-3-5-sonnet'],
     ['claude-3-5-sonnet@20240620', 'claude-3-5-sonnet'],
     ['gpt-4.1-mini', 'gpt-4.1-mini'],
@@ -19,15 +19,14 @@ describe('model name matching against the default table', () => {
     ['gpt-4-turbo-2024-04-09', 'gpt-4-turbo'],
     ['gpt-4o-2024-05-13', 'gpt-4o-2024-05-13'],
     ['claude-opus-4-5-20251101', 'claude-opus-4-5'],
-    ['claude-opus-4-20250514', 'claude-opus-4'],
-    ['us.anthropic.claude-3-7-sonnet-20250219-v1:0', 'claude-3-7-sonnet'],
-    ['anthropic/claude-3.7-sonnet:thinking', 'claude-3-7-sonnet'],
+    ['claude-opus-4-20250514', 'claude-opus-4-0'],
+    ['us.anthropic.claude-3-7-sonnet-20250219-v1:0', 'claude-3-7-sonnet-latest'],
+    ['anthropic/claude-3.7-sonnet:thinking', 'claude-3-7-sonnet-latest'],
     ['o3-mini-2025-01-31', 'o3-mini'],
     ['o3-2025-04-16', 'o3'],
     ['google/gemini-2.5-flash-lite', 'gemini-2.5-flash-lite'],
-    ['gemini-2.5-flash-preview-05-20', 'gemini-2.5-flash'],
+    ['gemini-2.5-flash-preview-05-20', 'gemini-2.5-flash-preview'],
     ['gpt-3.5-turbo-0125', 'gpt-3.5-turbo'],
-    ['meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo', 'llama-3.1-70b'],
     ['deepseek/deepseek-chat', 'deepseek-chat'],
   ])('finds %s as %s', (name, key) => {
     expect(book.priceFor(name)?.key).toBe(key);

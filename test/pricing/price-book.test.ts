@@ -69,7 +69,7 @@ describe('PriceBook.cost', () => {
 
 describe('PriceBook.priceFor', () => {
   it('returns the price with the key it matched', () => {
-    expect(book.priceFor('openai/gpt-4o-mini')).toEqual({ key: 'gpt-4o-mini', input: 0.15, output: 0.6, cached_input: 0.075 });
+    expect(book.priceFor('openai/gpt-4o-mini')).toMatchObject({ key: 'gpt-4o-mini', source: 'catalogue', provider: 'openai', input: 0.15, output: 0.6, cached_input: 0.075 });
   });
 
   it('returns null for an unknown model', () => {
@@ -81,7 +81,7 @@ describe('PriceBook with user prices', () => {
   it('lets a user file override a default and add a new model', () => {
     const file = priceFile({ models: { 'gpt-4o': { input: 1, output: 2 }, 'my-local-llama': { input: 0.5, output: 1.5, cached_input: 0.1 } } });
     const custom = new PriceBook({ file });
-    expect(custom.priceFor('openai/gpt-4o-2024-08-06')).toEqual({ key: 'gpt-4o', input: 1, output: 2 });
+    expect(custom.priceFor('openai/gpt-4o-2024-08-06')).toEqual({ key: 'gpt-4o', source: 'override', provider: null, input: 1, output: 2 });
     // 1000 × 1 + 1000 × 2 = 3000 µ$
     expect(custom.cost({ model: 'gpt-4o', inputTokens: 1000, outputTokens: 1000 })).toBeCloseTo(0.003, 12);
     // 600 × 0.5 + 400 × 0.1 + 200 × 1.5 = 640 µ$
@@ -91,7 +91,7 @@ describe('PriceBook with user prices', () => {
 
   it('replaces a default spelled differently instead of keeping both', () => {
     const custom = new PriceBook({ models: { 'GPT-4.1': { input: 9, output: 9 } } });
-    expect(custom.priceFor('gpt-4.1-2025-04-14')).toEqual({ key: 'GPT-4.1', input: 9, output: 9 });
+    expect(custom.priceFor('gpt-4.1-2025-04-14')).toEqual({ key: 'GPT-4.1', source: 'override', provider: null, input: 9, output: 9 });
     expect(custom.entries().filter((e) => e.key.toLowerCase() === 'gpt-4.1')).toHaveLength(1);
   });
 
@@ -104,7 +104,7 @@ describe('PriceBook with user prices', () => {
   it('lets prices given in code win over the file', () => {
     const file = priceFile({ models: { 'gpt-4o': { input: 1, output: 2 } } });
     const custom = new PriceBook({ file, models: { 'gpt-4o': { input: 3, output: 4 } } });
-    expect(custom.priceFor('gpt-4o')).toEqual({ key: 'gpt-4o', input: 3, output: 4 });
+    expect(custom.priceFor('gpt-4o')).toEqual({ key: 'gpt-4o', source: 'override', provider: null, input: 3, output: 4 });
   });
 
   it('drops the defaults with replaceDefaults', () => {

@@ -3,7 +3,7 @@ import { ServeConfigError, resolveServeSettings } from '../../src/server/index.j
 
 describe('resolveServeSettings', () => {
   it('defaults to 127.0.0.1:9108, no token, enabled', () => {
-    expect(resolveServeSettings({}, {})).toEqual({ enabled: true, disabledBy: undefined, port: 9108, addr: '127.0.0.1', token: undefined });
+    expect(resolveServeSettings({}, {})).toEqual({ enabled: true, disabledBy: undefined, port: 9108, addr: '127.0.0.1', token: undefined, warnings: [] });
   });
 
   it('reads ARX\'s AR_METRICS_PORT and AR_METRICS_ADDR as aliases', () => {

@@ -104,6 +104,18 @@ export class PrometheusView {
     }
   }
 
+  /** Takes `steps` of `flowId` out of the in-flight gauges: a tailed run died inside them. Never throws. */
+  abandonSteps(flowId: string, steps: number): void {
+    if (!(steps > 0)) return;
+    for (const profile of this.#profiles) {
+      try {
+        profile.abandonSteps?.(flowId, steps);
+      } catch {
+        this.#rejected++;
+      }
+    }
+  }
+
   /** The exposition, in one synchronous piece. */
   render(format: ExpositionFormat): string {
     this.#collect();

@@ -87,6 +87,11 @@ export class ArxProfile implements Profile {
     this.#fail.labels(flow_id, agent, exec_mode, branch, run.error_type ?? run.outcome).inc();
   }
 
+  abandonSteps(flowId: string, steps: number): void {
+    const inflight = this.#inflight.labels(flowId);
+    inflight.dec(Math.min(steps, inflight.value));
+  }
+
   #stepFinished(e: StepFinished): void {
     // A view attached mid-run sees ends without starts; in-flight never goes below zero.
     const inflight = this.#inflight.labels(e.flow_id);

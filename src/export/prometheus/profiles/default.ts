@@ -207,6 +207,11 @@ export class DefaultProfile implements Profile {
     if (run.budget_exceeded_during_retry) this.#budgetDuringRetry.labels(flow_id, agent).inc();
   }
 
+  abandonSteps(flowId: string, steps: number): void {
+    const inflight = this.#inflight.labels(flowId);
+    inflight.dec(Math.min(steps, inflight.value));
+  }
+
   #stepFinished(e: StepFinished): void {
     // A view attached mid-run sees ends without starts; in-flight never goes below zero.
     const inflight = this.#inflight.labels(e.flow_id);

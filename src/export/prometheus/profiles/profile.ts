@@ -10,6 +10,8 @@ export interface Profile {
   record(event: FlowEvent): void;
   /** Brings values that live outside the events up to date; called before each render. */
   collect?(): void;
+  /** `steps` of `flowId` no longer run although no end was seen (their process died): in-flight gauges drop them. */
+  abandonSteps?(flowId: string, steps: number): void;
 }
 
 /** What the meter reports about itself (its `DiagnosticsSnapshot` has these fields). */
