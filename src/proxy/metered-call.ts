@@ -1,0 +1,149 @@
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { LlmCallContext, Run, Usage } from '../meter/index.js';
+import { errorType } from '../meter/index.js';
+import type { Outcome } from '../model/index.js';
+import type { CallEnd } from './attribution.js';
+import type { ResponseReader } from './response-reader.js';
+
+/** The upstream answered with an error status; its body went to the client verbatim. */
+export class UpstreamStatusError extends Error {
+  override readonly name = 'UpstreamStatusError';
+  constructor(readonly status: number) {
+    super(`upstream answered ${status}`);
+  }
+}
+
+/** The provider reported an error inside a 200 stream; `name` is its error type (`overloaded_error`). */
+export class StreamError extends Error {
+  constructor(type: string) {
+    super(`error event in the stream: ${type}`);
+    this.name = type;
+  }
+}
+
+/** The client went away before the answer ended: the call is recorded with what was seen, as `partial`. */
+export class PartialResponse extends Error {
+  override readonly name = 'partial';
+  constructor() {
+    super('client disconnected before the response ended');
+  }
+}
+
+export interface CallMeta {
+  model: string;
+  readonly provider: string;
+  readonly phase?: string;
+  readonly stepId?: string;
+  readonly streaming: boolean;
+  readonly usage: 'none';
+}
+
+/** How the proxy ends a call's run when the call ended with `err`. */
+export function callEnd(err: Error | undefined): CallEnd {
+  if (err === undefined) return 'success';
+  if (err instanceof PartialResponse) return 'cancelled';
+  const type = errorType(err);
+  const outcome: Outcome = type === 'invalid_request' ? 'invalid_request' : 'provider_error';
+  return outcome;
+}
+
+/**
+ * One metered call on the meter: opened before the request goes upstream (its duration is
+ * the client's view, upstream time included), settled when the answer has ended. Every
+ * meter interaction is guarded: a failure in it is counted and the traffic goes on.
+ */
+export class MeteredCall {
+  private ctx: LlmCallContext | undefined;
+  private settle: ((err: Error | undefined) => void) | undefined;
+  private done = false;
+
+  constructor(
+    run: Run,
+    readonly meta: CallMeta,
+    private readonly onInternalError: (err: unknown) => void,
+  ) {
+    try {
+      run
+        .llmCall(meta, (ctx) => {
+          this.ctx = ctx;
+          return new Promise<void>((resolve, reject) => {
+            this.settle = (err) => (err === undefined ? resolve() : reject(err));
+          });
+        })
+        // The meter hands the failure back to the caller; here it has been recorded already.
+        .catch(() => undefined);
+    } catch (err) {
+      onInternalError(err);
+    }
+  }
+
+  firstToken(): void {
+    this.ctx?.firstToken();
+  }
+
+  end(usage: Usage | undefined, err: Error | undefined, model: string | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      if (model !== undefined && this.meta.model === 'unknown') this.meta.model = model;
+      if (usage !== undefined) this.ctx?.usage(usage);
+      this.settle?.(err);
+    } catch (e) {
+      this.onInternalError(e);
+    }
+  }
+}
+
+export interface PipeResult {
+  readonly reader: ResponseReader;
+  /** The client left before the end. */
+  readonly clientGone: boolean;
+  /** The upstream body failed mid-way (reset, timeout). */
+  readonly upstreamError: Error | undefined;
+  /** Time spent in the proxy's own chunk handling, ms. */
+  readonly ownMs: number;
+}
+
+/**
+ * Hands the upstream body to the client as it arrives, with backpressure, reading it on the
+ * way. Resolves when the body ended, failed, or the client left.
+ */
+export function pipeMetered(body: Dispatcher.ResponseData['body'], res: ServerResponse, reader: ResponseReader, isClientGone: () => boolean): Promise<PipeResult> {
+  return new Promise((resolve) => {
+    let ownMs = 0;
+    let finished = false;
+    const finish = (upstreamError: Error | undefined): void => {
+      if (finished) return;
+      finished = true;
+      res.off('drain', onDrain);
+      const s = performance.now();
+      const rest = reader.end();
+      ownMs += performance.now() - s;
+      const gone = isClientGone();
+      if (!gone) {
+        if (upstreamError !== undefined) res.destroy(upstreamError);
+        else res.end(rest.length > 0 ? rest : undefined);
+      }
+      void reader.settled().then(() => resolve({ reader, clientGone: gone, upstreamError, ownMs }));
+    };
+    const onDrain = (): void => {
+      body.resume();
+    };
+    res.on('drain', onDrain);
+    body.on('data', (chunk: Buffer) => {
+      const s = performance.now();
+      const out = reader.chunk(chunk);
+      ownMs += performance.now() - s;
+      if (out.length > 0 && !res.write(out)) body.pause();
+    });
+    body.on('end', () => finish(undefined));
+    body.on('error', (err: Error) => finish(err));
+    res.on('close', () => {
+      if (!finished && isClientGone()) {
+        body.destroy();
+        finish(undefined);
+      }
+    });
+  });
+}
