@@ -57,14 +57,17 @@ export class MeteredCall {
   private ctx: LlmCallContext | undefined;
   private settle: ((err: Error | undefined) => void) | undefined;
   private done = false;
+  /** Settles once the meter has recorded the call (its record is written in a promise callback). */
+  readonly recorded: Promise<void>;
 
   constructor(
     run: Run,
     readonly meta: CallMeta,
     private readonly onInternalError: (err: unknown) => void,
   ) {
+    let recorded: Promise<void> = Promise.resolve();
     try {
-      run
+      recorded = run
         .llmCall(meta, (ctx) => {
           this.ctx = ctx;
           return new Promise<void>((resolve, reject) => {
@@ -76,6 +79,7 @@ export class MeteredCall {
     } catch (err) {
       onInternalError(err);
     }
+    this.recorded = recorded;
   }
 
   firstToken(): void {

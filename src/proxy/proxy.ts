@@ -404,11 +404,19 @@ export class MeteringProxy {
   private settle(call: MeteredCall | undefined, release: (end: ReturnType<typeof callEnd>) => void, keys: BudgetKeys, usage: Usage | undefined, err: Error | undefined, servedModel: string | undefined, model: string): void {
     try {
       call?.end(usage, err, servedModel);
-      release(callEnd(err));
       if (this.budgets.rules.length > 0) this.budgets.add(keys, Date.now(), this.costOf(servedModel ?? model, usage), tokensOf(usage));
     } catch {
       this.metrics.meteringFailure('internal_error');
     }
+    // The run may end only after the meter has recorded the call into it.
+    const end = callEnd(err);
+    void (call?.recorded ?? Promise.resolve()).then(() => {
+      try {
+        release(end);
+      } catch {
+        this.metrics.meteringFailure('internal_error');
+      }
+    });
   }
 
   private costOf(model: string, usage: Usage | undefined): number | null {
