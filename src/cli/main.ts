@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { CliIo } from './io.js';
 import { UserError, processIo } from './io.js';
 import { normalizeOptArgs, registerCompile } from './compile.js';
+import { registerProxy } from './proxy.js';
 import { registerPush } from './push.js';
 import { report, summary } from './report.js';
 import { registerRun } from './run-options.js';
@@ -48,6 +49,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
   registerCompile(cli, io, setCode);
   registerServe(cli, io, setCode);
   registerPush(cli, io, setCode);
+  registerProxy(cli, io, setCode);
 
   return cli;
 }
