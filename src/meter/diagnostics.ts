@@ -1,4 +1,5 @@
 import type { InvalidValueReason } from '../model/index.js';
+import type { StoreSinkStats } from '../sinks/store.js';
 
 export type WarningHandler = (message: string, code: string) => void;
 
@@ -16,6 +17,8 @@ export interface DiagnosticsSnapshot {
   readonly unattributed_calls: number;
   /** Failures inside the meter itself that were swallowed to protect the run. */
   readonly internal_errors: number;
+  /** The store's writer: rows written, sampled, dropped, waiting; null when there is no store. */
+  readonly store: StoreSinkStats | null;
 }
 
 const defaultWarning: WarningHandler = (message, code) => {
@@ -38,6 +41,8 @@ export class Diagnostics {
   lateEvents = 0;
   unattributedCalls = 0;
   internalErrors = 0;
+  /** Set by a meter that has a store. */
+  storeStats: (() => StoreSinkStats | undefined) | undefined;
 
   constructor(private readonly warn: WarningHandler = defaultWarning) {}
 
@@ -90,6 +95,7 @@ export class Diagnostics {
       late_events: this.lateEvents,
       unattributed_calls: this.unattributedCalls,
       internal_errors: this.internalErrors,
+      store: this.storeStats?.() ?? null,
     };
   }
 }

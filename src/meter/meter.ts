@@ -4,6 +4,8 @@ import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../mode
 import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
+import { StoreSink } from '../sinks/store.js';
+import { openStore } from '../store/open.js';
 import type { Sink } from '../sinks/index.js';
 import type { ExpositionFormat } from '../export/prometheus/index.js';
 import type { MetricsServer } from '../server/index.js';
@@ -94,6 +96,7 @@ export class Meter {
   private readonly inflightByFlow = new Map<string, number>();
   private readonly core: MeterCore;
   private readonly exposition: Exposition | undefined;
+  private readonly storeSink: StoreSink | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: MeterOptions = {}) {
@@ -113,6 +116,18 @@ export class Meter {
         sinks.push(new JsonlSink({ runsDir: this.options.runsDir, eventLog: this.options.eventLog, onError: onError('jsonl') }));
       }
       if (this.options.log !== false) sinks.push(new LogSink({ ...this.options.log, onError: onError('log') }));
+      const store = this.options.store;
+      if (store !== false) {
+        this.storeSink = new StoreSink({
+          open: () => openStore(store),
+          // A SQLite file that cannot open will not heal; a server that is down may come back.
+          openFailureIsFinal: () => 'path' in store,
+          ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+          closeTimeoutMs: this.options.flushTimeoutMs,
+        });
+        sinks.push(this.storeSink);
+        this.diag.storeStats = () => this.storeSink?.stats();
+      }
       sinks.push(...(options.sinks ?? []));
     }
     this.queue = new AuditQueue(sinks, this.options.queueCapacity, this.diag);
@@ -121,7 +136,11 @@ export class Meter {
         ? new Exposition(this.options.profiles, options.prometheus === false ? undefined : options.prometheus?.maxSeriesPerMetric, this.diag, options.pushgateway, options.env ?? process.env)
         : undefined;
     this.core = this.makeCore();
-    if (this.enabled) trackForExit(this, () => this.queue.drain());
+    if (this.enabled)
+      trackForExit(this, () => {
+        this.queue.drain();
+        this.storeSink?.drainNow();
+      });
   }
 
   /**
@@ -211,6 +230,21 @@ export class Meter {
   /** enzu's `snapshot()`: p50/p95/p99, outcome distribution, cost coverage, retries. */
   snapshot(): RunSnapshot {
     return this.stats.snapshot();
+  }
+
+  /**
+   * Opens the store now, so a store that cannot be used is a configuration error at start
+   * (a PostgreSQL that is down, a file that is not a flowmeter database) rather than a
+   * warning later. Without it the program goes on when the store fails: a SQLite file that
+   * cannot open is skipped, a server that is down is retried while rows wait.
+   */
+  async ready(): Promise<void> {
+    if (this.storeSink === undefined) return;
+    try {
+      await this.storeSink.ready();
+    } catch (err) {
+      throw new MeterConfigError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   /** Everything dropped or failed so far, as data. */

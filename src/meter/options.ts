@@ -1,7 +1,10 @@
 import type { ExecMode } from '../model/index.js';
 import type { ProfileName } from '../export/prometheus/index.js';
 import { parseProfiles } from '../export/prometheus/index.js';
+import { dirname, join } from 'node:path';
 import type { LogDestination, Sink } from '../sinks/index.js';
+import type { StoreSetting } from '../store/open.js';
+import { parseStoreSetting } from '../store/open.js';
 import type { WarningHandler } from './diagnostics.js';
 import { MeterConfigError } from './errors.js';
 import type { Budget } from './run-state.js';
@@ -42,6 +45,13 @@ export interface MeterOptions {
    * grouped by `job` and, when given, `flowId`. `meter.push()` pushes at any time.
    */
   readonly pushgateway?: { readonly url: string; readonly job?: string; readonly flowId?: string; readonly token?: string };
+  /**
+   * The store every run and call is written to: a SQLite file (`{ path }`), a PostgreSQL
+   * URL (`{ url }`), or `false`. Default: `flowmeter.db` beside the runs folder
+   * (`.flowmeter/flowmeter.db`), or FLOWMETER_DB (`path.db`, `postgres://…`, `off`);
+   * none when `runsDir` is false and neither says otherwise.
+   */
+  readonly store?: StoreSetting;
   /** More sinks, after the built-in ones: e.g. `new OtelExporter()` from `flowmeter/otel`, `new StatsdExporter()` from `flowmeter/statsd`. */
   readonly sinks?: readonly Sink[];
   /** A user price file (JSON) and/or entries that override the built-in table. FLOWMETER_PRICES names a file too. */
@@ -62,6 +72,7 @@ export interface MeterOptions {
 export interface ResolvedOptions {
   readonly enabled: boolean;
   readonly runsDir: string | false;
+  readonly store: StoreSetting;
   readonly eventLog: boolean;
   readonly log: Required<LogOptions> | false;
   readonly pricesFile: string | undefined;
@@ -110,9 +121,11 @@ export function resolveOptions(options: MeterOptions): ResolvedOptions {
   const execMode = options.defaults?.execMode ?? env.FLOWMETER_EXEC_MODE ?? 'live';
   if (execMode !== 'live' && execMode !== 'dry_run') throw new MeterConfigError(`exec mode "${execMode}" is not supported; use "live" or "dry_run"`);
 
+  const runsDir = options.runsDir ?? env.FLOWMETER_RUNS_DIR ?? '.flowmeter/runs';
   return {
     enabled,
-    runsDir: options.runsDir ?? env.FLOWMETER_RUNS_DIR ?? '.flowmeter/runs',
+    runsDir,
+    store: resolveStore(options.store, env.FLOWMETER_DB, runsDir),
     eventLog: options.eventLog ?? true,
     log,
     pricesFile: options.prices?.file ?? env.FLOWMETER_PRICES,
@@ -134,4 +147,22 @@ function resolveProfiles(options: MeterOptions, env: Readonly<Record<string, str
   } catch (err) {
     throw new MeterConfigError(`FLOWMETER_PROFILE: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+function resolveStore(option: StoreSetting | undefined, env: string | undefined, runsDir: string | false): StoreSetting {
+  if (option !== undefined) {
+    if (option !== false && !('path' in option && typeof option.path === 'string') && !('url' in option && typeof option.url === 'string')) {
+      throw new MeterConfigError('store must be false, { path: "flowmeter.db" } or { url: "postgres://…" }');
+    }
+    return option;
+  }
+  if (env !== undefined && env !== '') {
+    try {
+      return parseStoreSetting(env);
+    } catch (err) {
+      throw new MeterConfigError(`FLOWMETER_DB: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  // The store lives beside the runs folder, so a test or a job that moves one moves both.
+  return runsDir === false ? false : { path: join(dirname(runsDir), 'flowmeter.db') };
 }

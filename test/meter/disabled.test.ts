@@ -56,7 +56,7 @@ describe.each<[string, MeterOptions]>([
     await expect(meter.llmCall({ model: PRICED_MODEL }, (call) => (call.signal.aborted ? 'aborted' : 'called'))).resolves.toBe('called');
     await expect(meter.toolCall('t', () => 2)).resolves.toBe(2);
     meter.retry('timeout');
-    expect(meter.diagnostics()).toEqual({ dropped_values: {}, dropped_events: 0, sink_errors: {}, late_events: 0, unattributed_calls: 0, internal_errors: 0 });
+    expect(meter.diagnostics()).toEqual({ dropped_values: {}, dropped_events: 0, sink_errors: {}, late_events: 0, unattributed_calls: 0, internal_errors: 0, store: null });
   });
 
   it('installs no exit listener', async () => {

@@ -70,6 +70,8 @@ const DEFAULT_NAMES: [string, FamilyShape['type'], string[]][] = [
   ['flowmeter_tool_call_duration_seconds', 'histogram', ['tool', 'success']],
   ['flowmeter_dropped_events_total', 'counter', []],
   ['flowmeter_sink_errors_total', 'counter', ['sink']],
+  ['flowmeter_store_rows_total', 'counter', ['result']],
+  ['flowmeter_store_pending_rows', 'gauge', []],
 ];
 
 describe('the arx profile', () => {

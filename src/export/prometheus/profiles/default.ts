@@ -78,6 +78,8 @@ export class DefaultProfile implements Profile {
   readonly #toolDuration: HistogramFamily;
   readonly #droppedEvents: CounterFamily;
   readonly #sinkErrors: CounterFamily;
+  readonly #storeRows: CounterFamily;
+  readonly #storePending: GaugeFamily;
   readonly #diagnostics: (() => ExportDiagnostics) | undefined;
   readonly #call = new CallSeries();
 
@@ -127,6 +129,12 @@ export class DefaultProfile implements Profile {
     this.#toolDuration = registry.histogram({ name: 'flowmeter_tool_call_duration_seconds', help: 'Duration of a tool call.', labelNames: ['tool', 'success'], buckets: TOOL_BUCKETS, unit: 'seconds' });
     this.#droppedEvents = registry.counter({ name: 'flowmeter_dropped_events_total', help: 'Events dropped because the audit queue was full.', labelNames: [] });
     this.#sinkErrors = registry.counter({ name: 'flowmeter_sink_errors_total', help: 'Batches a sink failed on.', labelNames: ['sink'] });
+    this.#storeRows = registry.counter({
+      name: 'flowmeter_store_rows_total',
+      help: 'Rows the store writer handled: written, sampled (a call kept only in the rollups), dropped (backlog full or store unavailable), and failed writes retried.',
+      labelNames: ['result'],
+    });
+    this.#storePending = registry.gauge({ name: 'flowmeter_store_pending_rows', help: 'Rows waiting for the store.', labelNames: [] });
   }
 
   record(event: FlowEvent): void {
@@ -171,6 +179,19 @@ export class DefaultProfile implements Profile {
     for (const [sink, errors] of Object.entries(now.sink_errors)) {
       const counter = this.#sinkErrors.labels(sink);
       if (errors > counter.value) counter.inc(errors - counter.value);
+    }
+    const store = now.store;
+    if (store !== undefined && store !== null) {
+      for (const [result, value] of [
+        ['written', store.written_rows],
+        ['sampled', store.sampled_calls],
+        ['dropped', store.dropped_rows],
+        ['write_error', store.write_errors],
+      ] as const) {
+        const counter = this.#storeRows.labels(result);
+        if (value > counter.value) counter.inc(value - counter.value);
+      }
+      this.#storePending.labels().set(store.pending_rows);
     }
   }
 

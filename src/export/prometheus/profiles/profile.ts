@@ -18,6 +18,14 @@ export interface ExportDiagnostics {
   readonly dropped_events: number;
   /** Sink name → batches it failed on. */
   readonly sink_errors: Readonly<Record<string, number>>;
+  /** The store writer's counts, when the meter has a store. */
+  readonly store?: {
+    readonly written_rows: number;
+    readonly sampled_calls: number;
+    readonly dropped_rows: number;
+    readonly write_errors: number;
+    readonly pending_rows: number;
+  } | null;
 }
 
 /** The label value a missing step id or model gets (the Retry event's `step_id` is null outside a step). */

@@ -1,0 +1,515 @@
+import pg from 'pg';
+import { RollupDelta } from '../rollup.js';
+import type { CallCell, RunCell } from '../rollup.js';
+import { callFromDb, callValues, retryFromDb, retryValues, runFromDb, runValues, stepFromDb, stepValues } from '../rows.js';
+import type { SqlValue } from '../rows.js';
+import {
+  APP_MARK,
+  CALLS,
+  CALL_ROLLUPS,
+  CALL_ROLLUP_KEY,
+  META_TABLE,
+  RAW_TABLES,
+  RETRIES,
+  ROLLUP_TABLES,
+  RUNS,
+  RUN_KEEP_IF_NULL,
+  RUN_ROLLUPS,
+  RUN_ROLLUP_KEY,
+  SCHEMA_VERSION,
+  STEPS,
+  createMeta,
+  migrations,
+} from '../schema.js';
+import type { Column, TableSpec } from '../schema.js';
+import {
+  callAggFromDb,
+  callRollupFromDb,
+  callRollupValues,
+  callsQuery,
+  cellKeyValues,
+  rollupQueries,
+  runAggFromDb,
+  runRollupFromDb,
+  runRollupValues,
+  runsQuery,
+  toDollar,
+} from '../sql-queries.js';
+import { encodeCursor } from '../cursor.js';
+import { StoreError } from '../store.js';
+import type {
+  CallQuery,
+  CallRow,
+  RetentionCutoffs,
+  RetentionResult,
+  RollupQuery,
+  RollupSet,
+  RunDetail,
+  RunPage,
+  RunQuery,
+  RunRow,
+  Store,
+  StoreBatch,
+  StoreInfo,
+  StoredCall,
+  WriteResult,
+} from '../store.js';
+import { tileWindow } from '../tiles.js';
+import { floorTo } from '../rollup.js';
+import type { Partition } from './partitions.js';
+import { partitionOf, partitionsAhead, rangeOfName } from './partitions.js';
+
+export interface PostgresStoreOptions {
+  /** Schema to keep the tables in (created if missing). Default: the URL's `?schema=`, else `public`. */
+  readonly schema?: string;
+  /** Pool size. Default 4. */
+  readonly maxConnections?: number;
+  /** How long to wait for a connection. Default 5,000 ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+const ARRAY_TYPE: Readonly<Record<string, string>> = { text: 'text[]', int: 'bigint[]', real: 'float8[]', bool: 'smallint[]', blob: 'bytea[]' };
+
+function arrayType(column: Column): string {
+  return ARRAY_TYPE[column.type.replace('!', '')] ?? 'text[]';
+}
+
+const names = (columns: readonly Column[]): string => columns.map((c) => c.name).join(', ');
+
+/** `INSERT … SELECT * FROM unnest($1::text[], $2::bigint[], …)`: one statement and one round trip for any number of rows. */
+function unnestInsert(table: TableSpec, rows: readonly SqlValue[][], tail: string): { text: string; values: unknown[] } {
+  const columns = table.columns;
+  const casts = columns.map((c, i) => `$${i + 1}::${arrayType(c)}`).join(', ');
+  const values = columns.map((_, i) => rows.map((row) => row[i]));
+  return { text: `INSERT INTO ${table.name} (${names(columns)}) SELECT * FROM unnest(${casts}) ${tail}`, values };
+}
+
+// Bigint sums and counts come back as numbers, not strings: every one of them is below 2^53.
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === 20) return (value: string) => Number(value);
+    return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
+  }) as typeof pg.types.getTypeParser,
+};
+
+function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    parsed.searchParams.delete('schema');
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+function explain(location: string, err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  const e = err as { code?: string; message?: string };
+  const message = e.message ?? String(err);
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT' || e.code === 'ECONNRESET' || /timeout/i.test(message)) {
+    return new StoreError(`cannot reach PostgreSQL at ${location} (${message}); is the server running?`);
+  }
+  if (e.code === '3D000') return new StoreError(`PostgreSQL at ${location}: ${message}; create the database first`);
+  if (e.code === '28P01' || e.code === '28000') return new StoreError(`PostgreSQL at ${location} refused the login (${message})`);
+  return new StoreError(`PostgreSQL at ${location}: ${message}`);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The store on PostgreSQL 15 (no extensions): raw tables partitioned by day, rollups by
+ * month, partitions created ahead, retention by dropping whole partitions. Any number of
+ * processes may write at once: runs and calls are keyed, and rollup rows are merged under
+ * row locks taken in one order.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly location: string;
+  readonly #pool: pg.Pool;
+  readonly #schema: string;
+  readonly #partitions = new Set<string>();
+  #closed = false;
+  /** Idle connections that failed (server restarted, network gone); the next query reconnects. */
+  connectionErrors = 0;
+
+  private constructor(location: string, pool: pg.Pool, schema: string) {
+    this.location = location;
+    this.#pool = pool;
+    this.#schema = schema;
+    pool.on('error', () => {
+      // An idle client lost its connection. Without this handler the pool would crash the process.
+      this.connectionErrors++;
+    });
+  }
+
+  /** Connects, checks the database is flowmeter's (or empty), migrates it and creates partitions ahead. */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const location = safeUrl(url);
+    let schema = options.schema;
+    let connectionString = url;
+    try {
+      const parsed = new URL(url);
+      schema ??= parsed.searchParams.get('schema') ?? undefined;
+      parsed.searchParams.delete('schema');
+      connectionString = parsed.toString();
+    } catch {
+      throw new StoreError(`${location}: not a postgres:// URL`);
+    }
+    const schemaName = schema ?? 'public';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schemaName)) throw new StoreError(`schema "${schemaName}" must be a plain identifier`);
+    const pool = new pg.Pool({
+      connectionString,
+      max: options.maxConnections ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      options: `-c search_path=${schemaName}`,
+      types: TYPES,
+    });
+    const store = new PostgresStore(location, pool, schemaName);
+    try {
+      await store.#migrate();
+      await store.#ensurePartitions(RAW_TABLES.concat(ROLLUP_TABLES).flatMap((t) => partitionsAhead(t, Date.now())));
+      return store;
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw explain(location, err);
+    }
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
+      await client.query('BEGIN');
+      // One migrator at a time across processes; the others find the work done.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`flowmeter.migrate.${this.#schema}`]);
+      const tables = await client.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, [this.#schema]);
+      const names = tables.rows.map((r) => r.table_name);
+      const hasMeta = names.includes(META_TABLE);
+      if (!hasMeta && names.length > 0) throw new StoreError(`${this.location} (schema ${this.#schema}) is not a flowmeter database (it holds other tables: ${names.slice(0, 3).join(', ')})`);
+      let version = 0;
+      if (hasMeta) {
+        const meta = await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${META_TABLE}`);
+        const get = (key: string): string | undefined => meta.rows.find((r) => r.key === key)?.value;
+        if (get('app') !== APP_MARK) throw new StoreError(`${this.location} (schema ${this.#schema}) is not a flowmeter database (its ${META_TABLE} table is not ours)`);
+        version = Number(get('schema_version') ?? 0);
+      }
+      if (version > SCHEMA_VERSION) {
+        throw new StoreError(`${this.location} was written by a newer flowmeter (schema version ${version}; this one reads up to ${SCHEMA_VERSION}); upgrade flowmeter to read it`);
+      }
+      if (version === 0) {
+        await client.query(createMeta());
+        await client.query(`INSERT INTO ${META_TABLE} (key, value) VALUES ('app', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [APP_MARK]);
+      }
+      const steps = migrations('postgres');
+      for (let target = version + 1; target <= SCHEMA_VERSION; target++) {
+        for (const sql of steps[target - 1] ?? []) await client.query(sql);
+        await client.query(`INSERT INTO ${META_TABLE} (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [String(target)]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Creates the partitions that do not exist yet (known ones are remembered, so this is cheap per write). */
+  async #ensurePartitions(wanted: readonly Partition[]): Promise<void> {
+    const missing = new Map<string, Partition>();
+    for (const p of wanted) if (!this.#partitions.has(p.name)) missing.set(p.name, p);
+    if (missing.size === 0) return;
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`flowmeter.partitions.${this.#schema}`]);
+      for (const p of missing.values()) {
+        await client.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF ${p.table} FOR VALUES FROM (${p.from}) TO (${p.to})`);
+      }
+      await client.query('COMMIT');
+      for (const name of missing.keys()) this.#partitions.add(name);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  #partitionsFor(batch: StoreBatch): Partition[] {
+    const out: Partition[] = [];
+    const seen = new Set<string>();
+    const add = (table: TableSpec, ms: number): void => {
+      const p = partitionOf(table, ms);
+      if (!seen.has(p.name)) {
+        seen.add(p.name);
+        out.push(p);
+      }
+    };
+    for (const r of batch.runStarts) add(RUNS, r.start_ms);
+    for (const r of batch.runEnds) {
+      add(RUNS, r.start_ms);
+      if (r.end_ms !== null) {
+        add(RUN_ROLLUPS, floorTo(r.end_ms, '1d'));
+        add(RUN_ROLLUPS, r.end_ms);
+      }
+    }
+    for (const r of batch.steps) add(STEPS, r.end_ms);
+    for (const r of batch.calls) {
+      add(CALLS, r.end_ms);
+      add(CALL_ROLLUPS, floorTo(r.end_ms, '1d'));
+    }
+    for (const r of batch.retries) add(RETRIES, r.at_ms);
+    if (batch.sampled !== null) for (const cell of batch.sampled.callCells()) add(CALL_ROLLUPS, cell.bucket_ms);
+    return out;
+  }
+
+  async write(batch: StoreBatch): Promise<WriteResult> {
+    if (this.#closed) throw new StoreError(`${this.location}: the store is closed`);
+    try {
+      await this.#ensurePartitions(this.#partitionsFor(batch));
+      const client = await this.#pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await this.#apply(client, batch);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      throw explain(this.location, err);
+    }
+  }
+
+  async #apply(client: pg.PoolClient, batch: StoreBatch): Promise<WriteResult> {
+    const delta = new RollupDelta();
+    let duplicates = 0;
+    let runsStarted = 0;
+    if (batch.runStarts.length > 0) {
+      const q = unnestInsert(RUNS, batch.runStarts.map(runValues), 'ON CONFLICT (start_ms, run_id) DO NOTHING');
+      runsStarted = (await client.query(q.text, q.values)).rowCount ?? 0;
+      duplicates += batch.runStarts.length - runsStarted;
+    }
+    let runsFinished = 0;
+    if (batch.runEnds.length > 0) {
+      // One statement may not update a row twice: a run finished twice in one batch counts once.
+      const ends = uniqueBy(batch.runEnds, (r) => r.run_id);
+      const keep = new Set(RUN_KEEP_IF_NULL);
+      const set = RUNS.columns.filter((c) => c.name !== 'run_id' && c.name !== 'start_ms')
+        .map((c) => (keep.has(c.name) ? `${c.name} = COALESCE(EXCLUDED.${c.name}, runs.${c.name})` : `${c.name} = EXCLUDED.${c.name}`))
+        .join(', ');
+      const q = unnestInsert(RUNS, ends.map(runValues), `ON CONFLICT (start_ms, run_id) DO UPDATE SET ${set} WHERE runs.status = 'running' RETURNING *`);
+      const rows = (await client.query<Record<string, unknown>>(q.text, q.values)).rows;
+      for (const row of rows) delta.addRun(runFromDb(row));
+      runsFinished = rows.length;
+      duplicates += batch.runEnds.length - runsFinished;
+    }
+    let steps = 0;
+    if (batch.steps.length > 0) {
+      const q = unnestInsert(STEPS, batch.steps.map(stepValues), 'ON CONFLICT DO NOTHING');
+      steps = (await client.query(q.text, q.values)).rowCount ?? 0;
+      duplicates += batch.steps.length - steps;
+    }
+    let calls = 0;
+    if (batch.calls.length > 0) {
+      const q = unnestInsert(CALLS, batch.calls.map(callValues), 'ON CONFLICT DO NOTHING RETURNING run_id, seq');
+      const inserted = (await client.query<{ run_id: string; seq: number }>(q.text, q.values)).rows;
+      calls = inserted.length;
+      duplicates += batch.calls.length - calls;
+      if (calls === batch.calls.length) for (const row of batch.calls) delta.addCall(row);
+      else {
+        const byKey = new Map<string, CallRow>(batch.calls.map((c) => [`${c.run_id}\u0000${c.seq}`, c]));
+        for (const r of inserted) {
+          const row = byKey.get(`${r.run_id}\u0000${r.seq}`);
+          if (row !== undefined) delta.addCall(row);
+        }
+      }
+    }
+    let retries = 0;
+    if (batch.retries.length > 0) {
+      const q = unnestInsert(RETRIES, batch.retries.map(retryValues), 'ON CONFLICT DO NOTHING');
+      retries = (await client.query(q.text, q.values)).rowCount ?? 0;
+      duplicates += batch.retries.length - retries;
+    }
+    if (batch.sampled !== null) delta.merge(batch.sampled);
+    await this.#mergeCells(client, CALL_ROLLUPS, CALL_ROLLUP_KEY, delta.callCells(), callAggFromDb, callRollupValues);
+    await this.#mergeCells(client, RUN_ROLLUPS, RUN_ROLLUP_KEY, delta.runCells(), runAggFromDb, runRollupValues);
+    return { runsStarted, runsFinished, calls, steps, retries, duplicates };
+  }
+
+  /**
+   * New cells are inserted whole; cells that exist are locked (in key order), merged in
+   * memory — sketches cannot be added in SQL — and written back, all in the caller's transaction.
+   */
+  async #mergeCells<C extends CallCell | RunCell, A extends { merge(other: A): void }>(
+    client: pg.PoolClient,
+    table: TableSpec,
+    key: readonly string[],
+    cells: readonly C[],
+    fromDb: (row: Record<string, unknown>) => A,
+    values: (cell: C, agg: A) => SqlValue[],
+  ): Promise<void> {
+    if (cells.length === 0) return;
+    const aggOf = (cell: C): A => cell.agg as unknown as A;
+    const keyText = (vals: readonly unknown[]): string => vals.map(String).join('\u0000');
+    const insert = unnestInsert(table, cells.map((c) => values(c, aggOf(c))), `ON CONFLICT DO NOTHING RETURNING ${key.join(', ')}`);
+    const inserted = new Set((await client.query<Record<string, unknown>>(insert.text, insert.values)).rows.map((r) => keyText(key.map((k) => r[k]))));
+    const rest = cells.filter((c) => !inserted.has(keyText(cellKeyValues(c))));
+    if (rest.length === 0) return;
+    const keyColumns = table.columns.filter((c) => key.includes(c.name));
+    const keyCasts = keyColumns.map((c, i) => `$${i + 1}::${arrayType(c)}`).join(', ');
+    const keyArrays = keyColumns.map((_, i) => rest.map((c) => cellKeyValues(c)[i]));
+    const locked = await client.query<Record<string, unknown>>(
+      `SELECT * FROM ${table.name} WHERE (${key.join(', ')}) IN (SELECT * FROM unnest(${keyCasts})) ORDER BY ${key.join(', ')} FOR UPDATE`,
+      keyArrays,
+    );
+    const existing = new Map(locked.rows.map((r) => [keyText(key.map((k) => r[k])), r]));
+    const merged = rest.map((cell) => {
+      const row = existing.get(keyText(cellKeyValues(cell)));
+      if (row === undefined) return values(cell, aggOf(cell));
+      const agg = fromDb(row);
+      agg.merge(aggOf(cell));
+      return values(cell, agg);
+    });
+    const columns = table.columns;
+    const casts = columns.map((c, i) => `$${i + 1}::${arrayType(c)}`).join(', ');
+    const assign = columns.filter((c) => !key.includes(c.name)).map((c) => `${c.name} = u.${c.name}`).join(', ');
+    const match = key.map((k) => `t.${k} = u.${k}`).join(' AND ');
+    await client.query(
+      `UPDATE ${table.name} AS t SET ${assign} FROM unnest(${casts}) AS u(${names(columns)}) WHERE ${match}`,
+      columns.map((_, i) => merged.map((row) => row[i])),
+    );
+  }
+
+  async #query(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    if (this.#closed) throw new StoreError(`${this.location}: the store is closed`);
+    try {
+      return (await this.#pool.query<Record<string, unknown>>(toDollar(text), params as unknown[])).rows;
+    } catch (err) {
+      throw explain(this.location, err);
+    }
+  }
+
+  async runs(query: RunQuery = {}): Promise<RunPage> {
+    const { sql, limit } = runsQuery(query);
+    const rows = (await this.#query(sql.text, sql.params)).map(runFromDb);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { runs: page, next_cursor: rows.length > limit && last !== undefined ? encodeCursor({ startMs: last.start_ms, runId: last.run_id }) : null };
+  }
+
+  async run(runId: string): Promise<RunDetail | null> {
+    const found = await this.#query('SELECT * FROM runs WHERE run_id = ?', [runId]);
+    const first = found[0];
+    if (first === undefined) return null;
+    const [steps, calls, retries, children] = await Promise.all([
+      this.#query('SELECT * FROM steps WHERE run_id = ? ORDER BY start_ms, step_id', [runId]),
+      this.#query('SELECT * FROM calls WHERE run_id = ? ORDER BY seq', [runId]),
+      this.#query('SELECT * FROM retries WHERE run_id = ? ORDER BY seq', [runId]),
+      this.#query('SELECT * FROM runs WHERE parent_run_id = ? ORDER BY start_ms, run_id', [runId]),
+    ]);
+    return { run: runFromDb(first), steps: steps.map(stepFromDb), calls: calls.map(callFromDb), retries: retries.map(retryFromDb), children: children.map(runFromDb) };
+  }
+
+  async calls(query: CallQuery): Promise<StoredCall[]> {
+    const sql = callsQuery(query);
+    return (await this.#query(sql.text, sql.params)).map(callFromDb);
+  }
+
+  async rollups(query: RollupQuery): Promise<RollupSet> {
+    const sql = rollupQueries(query, tileWindow(query.since, query.until, query.span));
+    if (sql === null) return { calls: [], runs: [] };
+    const [calls, runs] = await Promise.all([this.#query(sql.calls.text, sql.calls.params), this.#query(sql.runs.text, sql.runs.params)]);
+    return { calls: calls.map(callRollupFromDb), runs: runs.map(runRollupFromDb) };
+  }
+
+  /**
+   * Drops every partition wholly before the cutoff (instant, no vacuum debt) and deletes
+   * the expired rows of the one partition the cutoff falls in.
+   */
+  async retain(policy: RetentionCutoffs): Promise<RetentionResult> {
+    let runs = 0;
+    let calls = 0;
+    let rollups = 0;
+    if (policy.rawBefore !== undefined) {
+      for (const table of RAW_TABLES) {
+        const n = await this.#expire(table, policy.rawBefore);
+        if (table === RUNS) runs = n;
+        if (table === CALLS) calls = n;
+      }
+    }
+    if (policy.rollupsBefore !== undefined) {
+      for (const table of ROLLUP_TABLES) rollups += await this.#expire(table, policy.rollupsBefore);
+    }
+    return { runs, calls, rollups };
+  }
+
+  async #expire(table: TableSpec, before: number): Promise<number> {
+    const parts = await this.#query(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+       JOIN pg_namespace n ON n.oid = p.relnamespace WHERE p.relname = ? AND n.nspname = ?`,
+      [table.name, this.#schema],
+    );
+    let removed = 0;
+    for (const { name } of parts) {
+      const range = rangeOfName(table, String(name));
+      if (range === null) continue;
+      if (range.to <= before) {
+        const count = await this.#query(`SELECT count(*) AS n FROM ${String(name)}`, []);
+        removed += Number(count[0]?.n ?? 0);
+        await this.#query(`DROP TABLE IF EXISTS ${String(name)}`, []);
+        this.#partitions.delete(String(name));
+      } else if (range.from < before) {
+        const deleted = await this.#query(`DELETE FROM ${String(name)} WHERE ${table.timeColumn} < ? RETURNING 1`, [before]);
+        removed += deleted.length;
+      }
+    }
+    return removed;
+  }
+
+  async info(): Promise<StoreInfo> {
+    const counts = await this.#query(
+      `SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM steps) AS steps,
+              (SELECT count(*) FROM retries) AS retries, (SELECT count(*) FROM call_rollups) AS call_rollups,
+              (SELECT count(*) FROM run_rollups) AS run_rollups, (SELECT value FROM ${META_TABLE} WHERE key = 'schema_version') AS version`,
+      [],
+    );
+    const c = counts[0] ?? {};
+    return {
+      kind: this.kind,
+      location: this.location,
+      schema_version: Number(c.version ?? 0),
+      runs: Number(c.runs),
+      calls: Number(c.calls),
+      steps: Number(c.steps),
+      retries: Number(c.retries),
+      call_rollups: Number(c.call_rollups),
+      run_rollups: Number(c.run_rollups),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
+
+function uniqueBy<T>(rows: readonly T[], key: (row: T) => string): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const k = key(row);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export type { RunRow };
