@@ -6,6 +6,8 @@ import { PricingConfigError } from '../pricing/index.js';
 import { ProxyConfigError, createProxy, parseBudget, parseUpstream, DEFAULT_PROXY_PORT, DEFAULT_RUN_IDLE_MS, DEFAULT_MAX_BODY_BYTES } from '../proxy/index.js';
 import type { MeteringProxy, ProxyServer } from '../proxy/index.js';
 import { ServeConfigError, resolveServeSettings } from '../server/index.js';
+import { parseStoreSetting } from '../store/open.js';
+import { StoreError } from '../store/store.js';
 import { checkPort } from '../server/serve-settings.js';
 import type { Env } from '../server/index.js';
 import type { CliIo } from './io.js';
@@ -72,12 +74,16 @@ export async function proxy(options: ProxyCommandOptions, io: CliIo, control: Pr
     const settings = resolveServeSettings({ port: proxyPort(options.port, env), addr: options.addr, token: options.token }, env);
     const upstreams = (options.upstream ?? []).map(parseUpstream);
     const budgets = (options.budget ?? []).map(parseBudget);
-    if (options.db !== undefined) throw new UserError('--db: the store is not available in this build yet; run without --db (run files, logs and /metrics still record every call)');
+    const store = options.db === undefined ? undefined : parseStoreSetting(options.db);
     meter = createMeter({
       env,
       runsDir: options.runsDir === false ? false : (options.runsDir ?? env.FLOWMETER_RUNS_DIR ?? DEFAULT_RUNS_DIR),
       prometheus: { profiles: profilesOf(options.profile) },
+      ...(store !== undefined && { store }),
     });
+    // A store named on the command line that cannot be opened is a mistake to fix now; once
+    // running, a store that goes down only delays its rows (they wait, then are counted).
+    if (store !== undefined) await meter.ready();
     metering = createProxy({ meter, upstreams, budgets, token: settings.token, maxBodyBytes: options.maxBody, runIdleMs: options.runIdleMs });
     server = await metering.listen({ port: settings.port, addr: settings.addr });
     const routes = [...new Set(['openai', 'anthropic', ...upstreams.map((u) => u.name)])].map((n) => `/${n}/`).join(' ');
@@ -90,7 +96,7 @@ export async function proxy(options: ProxyCommandOptions, io: CliIo, control: Pr
     await untilStopped(control.signal);
     return 0;
   } catch (err) {
-    if (err instanceof UserError || err instanceof ServeConfigError || err instanceof ProxyConfigError || err instanceof MeterConfigError || err instanceof PricingConfigError) {
+    if (err instanceof UserError || err instanceof StoreError || err instanceof ServeConfigError || err instanceof ProxyConfigError || err instanceof MeterConfigError || err instanceof PricingConfigError) {
       io.err(`flowmeter: ${err.message}`);
       return 1;
     }
@@ -132,6 +138,6 @@ export function registerProxy(cli: Command, io: CliIo, setCode: (code: number) =
     .option('--profile <names>', 'metric names: default, arx, enzu, or a comma list', profileArg, 'default')
     .option('--max-body <bytes>', `largest metered request body (default ${DEFAULT_MAX_BODY_BYTES})`, positiveIntArg)
     .option('--run-idle-ms <ms>', `a run named by x-flowmeter-run-id ends after this long without calls (default ${DEFAULT_RUN_IDLE_MS})`, positiveIntArg)
-    .option('--db <path-or-url>', 'store every call in SQLite (path) or PostgreSQL (postgres:// URL)')
+    .option('--db <path-or-url>', 'store every call in SQLite (a path) or PostgreSQL (a postgres:// URL), or "off" (default .flowmeter/flowmeter.db beside the runs folder; env FLOWMETER_DB)')
     .action(async (opts: ProxyCommandOptions) => setCode(await proxy(opts, io)));
 }

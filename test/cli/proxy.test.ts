@@ -8,6 +8,7 @@ import type { ProxyCommandOptions } from '../../src/cli/proxy.js';
 import type { ProxyServer } from '../../src/proxy/index.js';
 import { startMockUpstream } from '../proxy/mock-upstream.js';
 import type { MockUpstream } from '../proxy/mock-upstream.js';
+import { openStore } from '../../src/store/open.js';
 import { capture } from '../server/helpers.js';
 
 let upstream: MockUpstream;
@@ -46,6 +47,31 @@ describe('flowmeter proxy', () => {
     expect(runs).toHaveLength(1);
     const lines = readFileSync(join(runsDir, runs[0]!, 'metrics.jsonl'), 'utf8');
     expect(lines).toContain('"prompt_tokens":12');
+  });
+
+  it('stores every call in the --db store', async () => {
+    const db = join(dir, 'calls.db');
+    const p = await startProxy({ port: 0, upstream: [`anthropic=${upstream.url}`], runsDir: false, db });
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${p.server.url}/anthropic/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-flowmeter-run-id': 'stored-run' }, body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [], stream: i === 1 }) });
+      await res.text();
+    }
+    expect(await p.stop()).toBe(0);
+    const store = await openStore({ path: db }, { readonly: true });
+    try {
+      const detail = await store.run('stored-run');
+      expect(detail?.calls).toHaveLength(3);
+      expect(detail?.calls.map((c) => c.model)).toEqual(['claude-sonnet-4-5', 'claude-sonnet-4-5', 'claude-sonnet-4-5']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('says in one line when the --db store cannot be opened', async () => {
+    const io = capture();
+    const code = await proxy({ port: 0, runsDir: false, db: 'postgres://postgres@127.0.0.1:1/nope' }, io, { env: {} });
+    expect(code).toBe(1);
+    expect(io.stderr).toHaveLength(1);
   });
 
   it.each([
