@@ -380,6 +380,8 @@ export class MeteringProxy {
           const error = err instanceof Error ? err : new Error(String(err));
           if (clientGone) {
             this.metrics.clientDisconnect(upstream.name);
+            // 499, nginx's "client closed request": the client left before the upstream answered.
+            this.metrics.request(upstream.name, endpoint, 499);
             this.settle(call, release, keys, undefined, new PartialResponse(), undefined, meta.model);
             return;
           }
