@@ -357,8 +357,12 @@ export class MeteringProxy {
           const got = performance.now();
           const type = headerValue(up.headers, 'content-type') ?? '';
           const sse = type.includes('text/event-stream');
-          const reader = new ResponseReader(endpoint, sse, filter && sse, headerValue(up.headers, 'content-encoding'), () => call?.firstToken());
-          const out = clientResponseHeaders(up.headers, filter && sse);
+          const encoding = headerValue(up.headers, 'content-encoding');
+          // An upstream that compressed the stream although asked not to is forwarded as it
+          // came: rewriting compressed bytes as text would corrupt them.
+          const rewrite = filter && sse && (encoding === undefined || encoding === 'identity');
+          const reader = new ResponseReader(endpoint, sse, rewrite, encoding, () => call?.firstToken());
+          const out = clientResponseHeaders(up.headers, rewrite);
           own += performance.now() - got;
           out[OVERHEAD_HEADER] = own.toFixed(3);
           res.writeHead(up.statusCode, out);
