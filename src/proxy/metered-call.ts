@@ -1,10 +1,7 @@
-import type { ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { LlmCallContext, Run, Usage } from '../meter/index.js';
 import { errorType } from '../meter/index.js';
 import type { Outcome } from '../model/index.js';
 import type { CallEnd } from './attribution.js';
-import type { ResponseReader } from './response-reader.js';
 
 /** The upstream answered with an error status; its body went to the client verbatim. */
 export class UpstreamStatusError extends Error {
@@ -97,57 +94,4 @@ export class MeteredCall {
       this.onInternalError(e);
     }
   }
-}
-
-export interface PipeResult {
-  readonly reader: ResponseReader;
-  /** The client left before the end. */
-  readonly clientGone: boolean;
-  /** The upstream body failed mid-way (reset, timeout). */
-  readonly upstreamError: Error | undefined;
-  /** Time spent in the proxy's own chunk handling, ms. */
-  readonly ownMs: number;
-}
-
-/**
- * Hands the upstream body to the client as it arrives, with backpressure, reading it on the
- * way. Resolves when the body ended, failed, or the client left.
- */
-export function pipeMetered(body: Dispatcher.ResponseData['body'], res: ServerResponse, reader: ResponseReader, isClientGone: () => boolean): Promise<PipeResult> {
-  return new Promise((resolve) => {
-    let ownMs = 0;
-    let finished = false;
-    const finish = (upstreamError: Error | undefined): void => {
-      if (finished) return;
-      finished = true;
-      res.off('drain', onDrain);
-      const s = performance.now();
-      const rest = reader.end();
-      ownMs += performance.now() - s;
-      const gone = isClientGone();
-      if (!gone) {
-        if (upstreamError !== undefined) res.destroy(upstreamError);
-        else res.end(rest.length > 0 ? rest : undefined);
-      }
-      void reader.settled().then(() => resolve({ reader, clientGone: gone, upstreamError, ownMs }));
-    };
-    const onDrain = (): void => {
-      body.resume();
-    };
-    res.on('drain', onDrain);
-    body.on('data', (chunk: Buffer) => {
-      const s = performance.now();
-      const out = reader.chunk(chunk);
-      ownMs += performance.now() - s;
-      if (out.length > 0 && !res.write(out)) body.pause();
-    });
-    body.on('end', () => finish(undefined));
-    body.on('error', (err: Error) => finish(err));
-    res.on('close', () => {
-      if (!finished && isClientGone()) {
-        body.destroy();
-        finish(undefined);
-      }
-    });
-  });
 }

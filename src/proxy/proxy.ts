@@ -17,10 +17,11 @@ import { endpointOf, providerError } from './endpoints.js';
 import type { Endpoint } from './endpoints.js';
 import { clientResponseHeaders, headerValue, upstreamRequestHeaders } from './headers.js';
 import { withIncludeUsage } from './include-usage.js';
-import { MeteredCall, PartialResponse, StreamError, UpstreamStatusError, callEnd, pipeMetered } from './metered-call.js';
+import { MeteredCall, PartialResponse, StreamError, UpstreamStatusError, callEnd } from './metered-call.js';
 import type { CallMeta } from './metered-call.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 import { ResponseReader } from './response-reader.js';
+import { sendUpstream } from './upstream-request.js';
 import { ProxyConfigError, resolveUpstreams } from './upstreams.js';
 import type { Dialect, Upstream } from './upstreams.js';
 
@@ -273,36 +274,35 @@ export class MeteringProxy {
   private passThrough(req: IncomingMessage, res: ServerResponse, route: Route, arrived: number): void {
     const { upstream } = route;
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
-    const ac = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) ac.abort();
-    });
     const sent = performance.now();
-    this.dispatcher
-      .request({ origin: route.origin, path: route.path, method: req.method ?? 'GET', headers: upstreamRequestHeaders(req.headers, false), body: hasBody ? req : undefined, signal: ac.signal })
-      .then(
-        (up) => {
+    const up = sendUpstream(
+      this.dispatcher,
+      { origin: route.origin, path: route.path, method: req.method ?? 'GET', headers: upstreamRequestHeaders(req.headers, false), body: hasBody ? req : undefined },
+      {
+        onHead: (status, headers) => {
           const got = performance.now();
-          const headers = clientResponseHeaders(up.headers, false);
+          const out = clientResponseHeaders(headers, false);
           const own = sent - arrived + (performance.now() - got);
-          headers[OVERHEAD_HEADER] = own.toFixed(3);
-          res.writeHead(up.statusCode, headers);
-          up.body.on('data', (chunk: Buffer) => {
-            if (!res.write(chunk)) up.body.pause();
-          });
-          res.on('drain', () => up.body.resume());
-          up.body.on('end', () => res.end());
-          up.body.on('error', (err) => res.destroy(err));
+          out[OVERHEAD_HEADER] = own.toFixed(3);
+          res.writeHead(status, out);
           this.metrics.observeOverhead(upstream.name, 'other', own / 1000);
-          this.metrics.request(upstream.name, 'other', up.statusCode);
+          this.metrics.request(upstream.name, 'other', status);
         },
-        (err: unknown) => {
-          if (ac.signal.aborted) return;
+        onData: (chunk) => res.write(chunk),
+        onEnd: () => res.end(),
+        onError: (err, afterHead) => {
+          if (res.destroyed) return;
+          if (afterHead) return void res.destroy(err);
           this.metrics.upstreamError(upstream.name);
           this.metrics.request(upstream.name, 'other', 502);
-          if (!res.headersSent) this.answer(res, 502, upstream.dialect, `upstream ${upstream.name} unreachable: ${oneLine(err)}`);
+          this.answer(res, 502, upstream.dialect, `upstream ${upstream.name} unreachable: ${oneLine(err)}`);
         },
-      );
+      },
+    );
+    res.on('drain', () => up.resume());
+    res.on('close', () => {
+      if (!res.writableFinished) up.abort(new Error('client disconnected'));
+    });
   }
 
   private metered(req: IncomingMessage, res: ServerResponse, route: Route, endpoint: Endpoint, raw: Buffer): void {
@@ -341,47 +341,64 @@ export class MeteringProxy {
     const call = run === undefined ? undefined : new MeteredCall(run, meta, () => this.metrics.meteringFailure('internal_error'));
 
     let clientGone = false;
-    const ac = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        clientGone = true;
-        ac.abort();
-      }
-    });
+    let reader: ResponseReader | undefined;
+    let status = 0;
+    let own = 0;
+    let bodyOwn = 0;
     const sent = performance.now();
-    let own = sent - ready;
-    this.dispatcher
-      .request({ origin: route.origin, path: route.path, method: 'POST', headers, body: send, signal: ac.signal })
-      .then(
-        async (up) => {
+    own = sent - ready;
+    const finish = (upstreamError: Error | undefined): void => {
+      const r = reader!;
+      const s = performance.now();
+      const rest = r.end();
+      bodyOwn += performance.now() - s;
+      if (!clientGone) {
+        if (upstreamError !== undefined) res.destroy(upstreamError);
+        else res.end(rest.length > 0 ? rest : undefined);
+      }
+      void r.settled().then(() => {
+        const o = r.observer;
+        if (o.malformed > 0) this.metrics.meteringFailure('malformed_body');
+        if (r.unread) this.metrics.meteringFailure('unread_body');
+        let err: Error | undefined;
+        if (clientGone) err = new PartialResponse();
+        else if (status >= 400) err = new UpstreamStatusError(status);
+        else if (upstreamError !== undefined) err = upstreamError;
+        else if (o.streamError !== null) err = new StreamError(o.streamError);
+        if (clientGone) this.metrics.clientDisconnect(upstream.name);
+        this.settle(call, release, keys, o.result(), err, o.model, meta.model);
+        this.metrics.observeOverhead(upstream.name, endpoint, (own + bodyOwn) / 1000);
+        this.metrics.request(upstream.name, endpoint, status);
+      });
+    };
+    const up = sendUpstream(
+      this.dispatcher,
+      { origin: route.origin, path: route.path, method: 'POST', headers, body: send },
+      {
+        onHead: (code, upHeaders) => {
           const got = performance.now();
-          const type = headerValue(up.headers, 'content-type') ?? '';
+          status = code;
+          const type = headerValue(upHeaders, 'content-type') ?? '';
           const sse = type.includes('text/event-stream');
-          const encoding = headerValue(up.headers, 'content-encoding');
+          const encoding = headerValue(upHeaders, 'content-encoding');
           // An upstream that compressed the stream although asked not to is forwarded as it
           // came: rewriting compressed bytes as text would corrupt them.
           const rewrite = filter && sse && (encoding === undefined || encoding === 'identity');
-          const reader = new ResponseReader(endpoint, sse, rewrite, encoding, () => call?.firstToken());
-          const out = clientResponseHeaders(up.headers, rewrite);
+          reader = new ResponseReader(endpoint, sse, rewrite, encoding, () => call?.firstToken());
+          const out = clientResponseHeaders(upHeaders, rewrite);
           own += performance.now() - got;
           out[OVERHEAD_HEADER] = own.toFixed(3);
-          res.writeHead(up.statusCode, out);
-          const piped = await pipeMetered(up.body, res, reader, () => clientGone);
-          const o = reader.observer;
-          if (o.malformed > 0) this.metrics.meteringFailure('malformed_body');
-          if (reader.unread) this.metrics.meteringFailure('unread_body');
-          let err: Error | undefined;
-          if (piped.clientGone) err = new PartialResponse();
-          else if (up.statusCode >= 400) err = new UpstreamStatusError(up.statusCode);
-          else if (piped.upstreamError !== undefined) err = piped.upstreamError;
-          else if (o.streamError !== null) err = new StreamError(o.streamError);
-          if (piped.clientGone) this.metrics.clientDisconnect(upstream.name);
-          this.settle(call, release, keys, o.result(), err, o.model, meta.model);
-          this.metrics.observeOverhead(upstream.name, endpoint, (own + piped.ownMs) / 1000);
-          this.metrics.request(upstream.name, endpoint, up.statusCode);
+          res.writeHead(code, out);
         },
-        (err: unknown) => {
-          const error = err instanceof Error ? err : new Error(String(err));
+        onData: (chunk) => {
+          const s = performance.now();
+          const out = reader!.chunk(chunk);
+          bodyOwn += performance.now() - s;
+          return clientGone || out.length === 0 || res.write(out);
+        },
+        onEnd: () => finish(undefined),
+        onError: (err, afterHead) => {
+          if (afterHead) return finish(clientGone ? undefined : err);
           if (clientGone) {
             this.metrics.clientDisconnect(upstream.name);
             // 499, nginx's "client closed request": the client left before the upstream answered.
@@ -391,11 +408,18 @@ export class MeteringProxy {
           }
           this.metrics.upstreamError(upstream.name);
           this.metrics.request(upstream.name, endpoint, 502);
-          this.settle(call, release, keys, undefined, error, undefined, meta.model);
+          this.settle(call, release, keys, undefined, err, undefined, meta.model);
           if (!res.headersSent) this.answer(res, 502, upstream.dialect, `upstream ${upstream.name} unreachable: ${oneLine(err)}`, { [OVERHEAD_HEADER]: own.toFixed(3) });
         },
-      )
-      .catch(() => this.metrics.meteringFailure('internal_error'));
+      },
+    );
+    res.on('drain', () => up.resume());
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        up.abort(new Error('client disconnected'));
+      }
+    });
   }
 
   private guardedAcquire(a: Attribution, model: string | undefined, provider: string): { run: ReturnType<RunRegistry['acquire']>['run'] | undefined; release: (end: ReturnType<typeof callEnd>) => void } {
