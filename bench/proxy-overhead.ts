@@ -8,7 +8,8 @@
  * Latencies are taken per response from autocannon's `response` event (hrtime, sub-ms),
  * not from its millisecond histogram.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -79,6 +80,26 @@ async function startPortkey(): Promise<Child> {
   child.kill();
   throw new Error('the Portkey gateway did not start');
 }
+
+/** CPU time (user + system) a process has used so far, ms, from /proc (Linux); null elsewhere. */
+function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+  } catch {
+    return null;
+  }
+}
+
+const TICKS = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
@@ -162,14 +183,21 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
 
     const results: BenchResult[] = [];
     for (const rate of RATES) {
-      const added: Record<'flowmeter' | 'portkey', { p50: number[]; p99: number[] }> = { flowmeter: { p50: [], p99: [] }, portkey: { p50: [], p99: [] } };
+      const added: Record<'flowmeter' | 'portkey', { p50: number[]; p99: number[]; cpu: number[] }> = { flowmeter: { p50: [], p99: [], cpu: [] }, portkey: { p50: [], p99: [], cpu: [] } };
+      const pids = { flowmeter: flowmeter.process.pid, portkey: portkey.process.pid };
       const failed: Record<string, number> = {};
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate the order each round so no target always runs first (or right after another).
         const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
         const got = new Map<string, Load>();
         for (const t of order) {
+          const before = t.name === 'direct' ? null : cpuMs(pids[t.name]);
           const l = await load(t, rate, SECONDS);
+          if (t.name !== 'direct' && before !== null) {
+            // The proxy process's own CPU per answered request: what it costs whatever the machine's load.
+            const after = cpuMs(pids[t.name]);
+            if (after !== null && l.ok > 0) added[t.name].cpu.push((after - before) / l.ok);
+          }
           got.set(t.name, l);
           failed[t.name] = (failed[t.name] ?? 0) + l.failed;
           if (t.name === 'flowmeter') sentToFlowmeter += l.ok;
@@ -185,6 +213,9 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
       const note = `direct upstream latency ${UPSTREAM_LATENCY_MS} ms; failed requests: ${Object.entries(failed).map(([k, v]) => `${k} ${v}`).join(', ')}`;
       results.push(withPeer(`proxy added latency p50 @ ${rate} rps`, ms(median(added.flowmeter.p50)), 'Portkey gateway', ms(median(added.portkey.p50)), { ...(rate === 500 && { goal_ns: 300_000 }), note }));
       results.push(withPeer(`proxy added latency p99 @ ${rate} rps`, ms(median(added.flowmeter.p99)), 'Portkey gateway', ms(median(added.portkey.p99)), rate === 500 ? { goal_ns: 1_000_000 } : {}));
+      if (added.flowmeter.cpu.length > 0 && added.portkey.cpu.length > 0) {
+        results.push(withPeer(`proxy process CPU per request @ ${rate} rps`, ms(median(added.flowmeter.cpu)), 'Portkey gateway', ms(median(added.portkey.cpu)), { note: `user+system time of each proxy's process over a load window, per answered request (/proc, ${TICKS} Hz ticks)` }));
+      }
     }
 
     // Time to first token, streamed: sequential requests, interleaved direct/flowmeter.
