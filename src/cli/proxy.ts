@@ -22,7 +22,7 @@ export interface ProxyCommandOptions {
   readonly upstream?: readonly string[];
   readonly budget?: readonly string[];
   /** A runs folder, or false for no run files. */
-  readonly runsDir?: string | false;
+  readonly runsDir?: string | boolean;
   readonly profile?: string;
   readonly maxBody?: number;
   readonly runIdleMs?: number;
@@ -77,7 +77,8 @@ export async function proxy(options: ProxyCommandOptions, io: CliIo, control: Pr
     const store = options.db === undefined ? undefined : parseStoreSetting(options.db);
     meter = createMeter({
       env,
-      runsDir: options.runsDir === false ? false : (options.runsDir ?? env.FLOWMETER_RUNS_DIR ?? DEFAULT_RUNS_DIR),
+      // Commander sets `true` for "neither --runs-dir nor --no-runs-dir".
+      runsDir: options.runsDir === false ? false : typeof options.runsDir === 'string' ? options.runsDir : (env.FLOWMETER_RUNS_DIR ?? DEFAULT_RUNS_DIR),
       prometheus: { profiles: profilesOf(options.profile) },
       ...(store !== undefined && { store }),
     });
