@@ -30,6 +30,8 @@ export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_RUN_IDLE_MS = 60_000;
 export const OVERHEAD_HEADER = 'x-flowmeter-overhead-ms';
 const TOKEN_HEADER = 'x-flowmeter-token';
+/** How much of a non-streamed answer is held before it is passed on (see `onData`). */
+const HOLD_BYTES = 64 * 1024;
 
 export interface ProxyOptions {
   /** Every call becomes this meter's events: files, logs, /metrics, the store. */
@@ -345,6 +347,8 @@ export class MeteringProxy {
     let status = 0;
     let own = 0;
     let bodyOwn = 0;
+    const held: Buffer[] = [];
+    let heldBytes = 0;
     const sent = performance.now();
     own = sent - ready;
     const finish = (upstreamError: Error | undefined): void => {
@@ -354,6 +358,7 @@ export class MeteringProxy {
       bodyOwn += performance.now() - s;
       if (!clientGone) {
         if (upstreamError !== undefined) res.destroy(upstreamError);
+        else if (held.length > 0) res.end(held.length === 1 ? held[0] : Buffer.concat(held));
         else res.end(rest.length > 0 ? rest : undefined);
       }
       void r.settled().then(() => {
@@ -392,9 +397,22 @@ export class MeteringProxy {
         },
         onData: (chunk) => {
           const s = performance.now();
-          const out = reader!.chunk(chunk);
+          const r = reader!;
+          const out = r.chunk(chunk);
           bodyOwn += performance.now() - s;
-          return clientGone || out.length === 0 || res.write(out);
+          if (clientGone || out.length === 0) return true;
+          if (!r.sse) {
+            // A JSON answer is of no use to the client before its last byte: held up to
+            // HOLD_BYTES and sent with the end, it costs one socket write instead of two.
+            held.push(out as Buffer);
+            heldBytes += out.length;
+            if (heldBytes < HOLD_BYTES) return true;
+            const flush = held.length === 1 ? held[0]! : Buffer.concat(held);
+            held.length = 0;
+            heldBytes = 0;
+            return res.write(flush);
+          }
+          return res.write(out);
         },
         onEnd: () => finish(undefined),
         onError: (err, afterHead) => {
