@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { printResults } from './harness.js';
 import type { BenchResult } from './harness.js';
 
-const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render', 'scheduler-dag', 'proxy-overhead'] as const;
+const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render', 'scheduler-dag', 'store-ingest', 'store-query', 'proxy-overhead'] as const;
 type Group = (typeof GROUPS)[number];
 
 async function runGroup(group: Group): Promise<BenchResult[]> {
@@ -23,6 +23,10 @@ async function runGroup(group: Group): Promise<BenchResult[]> {
       return (await import('./prometheus-render.js')).benchPrometheusRender();
     case 'scheduler-dag':
       return (await import('./scheduler-dag.js')).benchSchedulerDag();
+    case 'store-ingest':
+      return (await import('./store-ingest.js')).benchStoreIngest();
+    case 'store-query':
+      return (await import('./store-query.js')).benchStoreQuery();
     case 'proxy-overhead':
       return (await import('./proxy-overhead.js')).benchProxyOverhead();
     default: {
@@ -33,7 +37,12 @@ async function runGroup(group: Group): Promise<BenchResult[]> {
 }
 
 const only = process.argv[2] as Group | undefined;
-if (only !== undefined) {
+if (only !== undefined && !(GROUPS as readonly string[]).includes(only)) {
+  throw new Error(`unknown bench group ${only}; one of ${GROUPS.join(', ')}`);
+} else if (only !== undefined && process.argv[3] === '--print') {
+  // One group on its own: `npm run bench -- store-ingest --print`.
+  printResults(await runGroup(only));
+} else if (only !== undefined) {
   // Child: one group, results as JSON on the last line of stdout.
   console.log(JSON.stringify(await runGroup(only)));
 } else {

@@ -6,6 +6,14 @@ import { normalizeOptArgs, registerCompile } from './compile.js';
 import { registerProxy } from './proxy.js';
 import { registerPush } from './push.js';
 import { report, summary } from './report.js';
+import type { ReportOptions } from './report.js';
+import { SHORTHAND, check } from './check.js';
+import type { CheckOptions } from './check.js';
+import { importRuns } from './import.js';
+import type { ImportOptions } from './import.js';
+import { DB_HELP, dbOption, parseDuration, parseTime } from './db.js';
+import { GROUP_BY, isGroupBy } from '../store/window.js';
+import type { GroupBy } from '../store/window.js';
 import { registerRun } from './run-options.js';
 import { registerServe } from './serve.js';
 
@@ -15,6 +23,29 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
   return n;
+}
+
+function number(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || value.trim() === '') throw new InvalidArgumentError('must be a number');
+  return n;
+}
+
+/** 0.05 or 5%. */
+function rate(value: string): number {
+  const percent = value.trim().endsWith('%');
+  const n = Number(percent ? value.trim().slice(0, -1) : value);
+  if (!Number.isFinite(n) || n < 0 || value.trim() === '') throw new InvalidArgumentError('must be a share such as 0.05 or 5%');
+  return percent ? n / 100 : n;
+}
+
+function groupBy(value: string): GroupBy {
+  if (!isGroupBy(value)) throw new InvalidArgumentError(`must be one of ${GROUP_BY.join(', ')}`);
+  return value;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function version(): string {
@@ -32,11 +63,52 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
 
   cli
     .command('report')
-    .description('p50/p95/p99 of elapsed time, cost and tokens, outcomes and retries over the finished runs in a runs folder')
-    .option('--runs-dir <dir>', 'runs folder', runsDirDefault)
+    .description('p50/p95/p99 of cost, time and tokens per run, outcomes, retries, models and the slowest calls, over a window of the store (or a runs folder)')
+    .option('--db <store>', DB_HELP, dbOption)
+    .option('--since <duration>', 'the last 15m, 24h, 30d, … (default: everything)', parseDuration)
+    .option('--from <time>', 'window start: an ISO time or a duration back from now', (v: string) => parseTime(v))
+    .option('--to <time>', 'window end (default: now)', (v: string) => parseTime(v))
+    .option('--by <dimension>', `one group per ${GROUP_BY.join('|')}`, groupBy)
     .option('--flow <flow_id>', 'only runs of this flow')
-    .option('--json', 'print the snapshot as JSON (enzu snapshot keys)', false)
-    .action((opts: { runsDir: string; flow?: string; json: boolean }) => setCode(report(opts, io)));
+    .option('--runs-dir <dir>', `read this runs folder instead of the store (used anyway when there is no store: ${runsDirDefault})`)
+    .option('--json', 'print the report as JSON (a runs folder: the enzu snapshot keys)', false)
+    .action(async (opts: Omit<ReportOptions, 'runsDirDefault'>) => setCode(await report({ ...opts, runsDirDefault }, io)));
+
+  cli
+    .command('check')
+    .description('a CI gate: exit 0 when every threshold holds over the window, 1 when one is broken (each printed with its group and measured value)')
+    .option('--db <store>', DB_HELP, dbOption)
+    .option('--since <duration>', 'the last 15m, 1h, 24h, … (default: everything)', parseDuration)
+    .option('--from <time>', 'window start', (v: string) => parseTime(v))
+    .option('--to <time>', 'window end', (v: string) => parseTime(v))
+    .option('--by <dimension>', `check each ${GROUP_BY.join('|')} on its own`, groupBy)
+    .option('--flow <flow_id>', 'only runs of this flow')
+    .option('--p95-latency-ms <n>', 'fail when p95 time per run exceeds n ms', number)
+    .option('--p99-latency-ms <n>', 'fail when p99 time per run exceeds n ms', number)
+    .option('--p95-cost-usd <x>', 'fail when p95 cost per run exceeds x', number)
+    .option('--max-error-rate <r>', 'fail when the share of failed runs exceeds r (0.05 or 5%)', rate)
+    .option('--min-success-rate <r>', 'fail when the share of successful runs is below r', rate)
+    .option('--max-cost-usd <x>', 'fail when the window\'s total cost exceeds x', number)
+    .option('--rule <rule>', 'a rule in the threshold language, bad when true: "p95(cost_usd) > 0.02", "error_rate > 5%" (repeat for several)', collect, [])
+    .option('--baseline <report.json>', 'a saved `report --json` (e.g. main\'s) to compare p95s with')
+    .option('--max-regression <r>', 'with --baseline: fail when a p95 grew more than this (default 10%)', rate)
+    .option('--allow-empty', 'pass when the window holds no runs', false)
+    .option('--json', 'print the results as JSON', false)
+    .action(async (opts: Record<string, unknown> & { rule: string[] }) => {
+      const rules = [...opts.rule];
+      for (const [flag, toRule] of Object.entries(SHORTHAND)) {
+        const value = opts[flag];
+        if (typeof value === 'number') rules.push(toRule(String(value)));
+      }
+      setCode(await check({ ...(opts as unknown as Omit<CheckOptions, 'rules'>), rules }, io));
+    });
+
+  cli
+    .command('import')
+    .description('load run folders (their events.jsonl) into the store; safe to repeat')
+    .option('--runs-dir <dir>', 'runs folder', runsDirDefault)
+    .option('--db <store>', DB_HELP, dbOption)
+    .action(async (opts: ImportOptions) => setCode(await importRuns(opts, io)));
 
   cli
     .command('summary')

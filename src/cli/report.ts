@@ -1,21 +1,67 @@
 import { formatSummary } from '../sinks/index.js';
 import { RunStats, formatSnapshotTable } from '../stats/index.js';
+import { buildReport } from '../store/report.js';
+import type { StoreSetting } from '../store/open.js';
+import type { GroupBy } from '../store/window.js';
+import { chooseDb, openForCli, storeExists, windowOf } from './db.js';
 import type { CliIo } from './io.js';
+import { UserError } from './io.js';
+import { formatReport } from './report-format.js';
 import { readRunFiles } from './run-files.js';
 
 export interface ReportOptions {
-  readonly runsDir: string;
+  /** A runs folder to read instead of the store (today's behaviour without a store). */
+  readonly runsDir?: string;
+  /** The runs folder read when there is no store. */
+  readonly runsDirDefault: string;
+  readonly db?: StoreSetting;
   readonly json: boolean;
   /** Only runs of this flow. */
   readonly flow?: string;
+  /** Milliseconds back from now. */
+  readonly since?: number;
+  readonly from?: number;
+  readonly to?: number;
+  readonly by?: GroupBy;
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
- * `flowmeter report`: the snapshot (p50/p95/p99, outcomes, cost coverage) of every
- * finished run in a runs folder, rebuilt from the run.json files the runs left.
+ * `flowmeter report`: over the store when there is one (any window, grouped, from rollups),
+ * else the snapshot of every finished run in a runs folder, rebuilt from their run.json.
  */
-export function report(options: ReportOptions, io: CliIo): number {
-  const { runs, skipped } = readRunFiles(options.runsDir);
+export async function report(options: ReportOptions, io: CliIo): Promise<number> {
+  if (options.runsDir === undefined) {
+    const choice = chooseDb(options.db, options.env);
+    if (choice.setting !== false && (choice.explicit || storeExists(choice.setting))) {
+      return storeReport(options, choice.setting, choice.explicit, io);
+    }
+  }
+  if (options.by !== undefined || options.since !== undefined || options.from !== undefined || options.to !== undefined) {
+    throw new UserError('--by, --since, --from and --to read the store; there is none here (run something, or `flowmeter import` a runs folder)');
+  }
+  return folderReport(options.runsDir ?? options.runsDirDefault, options, io);
+}
+
+async function storeReport(options: ReportOptions, setting: Exclude<StoreSetting, false>, explicit: boolean, io: CliIo): Promise<number> {
+  const window = windowOf(options);
+  const store = await openForCli(setting, { mustExist: explicit });
+  try {
+    const result = await buildReport(store, {
+      since: window.since,
+      until: window.until,
+      ...(options.by === undefined ? {} : { by: options.by }),
+      ...(options.flow === undefined ? {} : { filters: { flow: options.flow } }),
+    });
+    io.out(options.json ? JSON.stringify(result, null, 2) : formatReport(result));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function folderReport(runsDir: string, options: ReportOptions, io: CliIo): number {
+  const { runs, skipped } = readRunFiles(runsDir);
   const stats = new RunStats();
   for (const run of runs) if (options.flow === undefined || run.event.flow_id === options.flow) stats.observe(run.event);
   const snapshot = stats.snapshot();

@@ -9,6 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createMeter } from '../meter/meter.js';
+import { parseStoreSetting } from '../store/open.js';
+import type { StoreSetting } from '../store/open.js';
 import type { Meter } from '../meter/meter.js';
 import { QuantileSketch, formatSnapshotTable } from '../stats/index.js';
 import { LlmCallCollector, apxmMetrics, runWorkflow } from '../runtime/execute/index.js';
@@ -38,6 +40,8 @@ export interface RunCommandOptions {
   readonly baseUrl?: string;
   readonly emitMetrics?: string;
   readonly runsDir: string;
+  /** The store (`--db`); default: FLOWMETER_DB, else flowmeter.db beside the runs folder. */
+  readonly db?: StoreSetting;
   readonly repeat: number;
   /** Runs of `--repeat` in flight at once. */
   readonly parallel: number;
@@ -156,7 +160,26 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
   const provider = makeProvider(o, env);
   const model = o.model ?? env.FLOWMETER_MODEL ?? DEFAULT_MODELS[provider.name as ProviderName] ?? 'gpt-4o-mini';
   const collector = new LlmCallCollector();
-  const meter = createMeter({ runsDir: o.runsDir, sinks: [collector], env, ...(o.quiet ? { log: false } : {}) });
+  const meter = createMeter({
+    runsDir: o.runsDir,
+    sinks: [collector],
+    env,
+    ...(o.quiet ? { log: false } : {}),
+    ...(o.db !== undefined ? { store: o.db } : {}),
+    // Store problems are told once, as one line, like every other CLI message.
+    onWarning: (message) => io.err(message),
+  });
+  try {
+    await meter.ready();
+  } catch (err) {
+    // A server named for the store must be there; a SQLite file that cannot open was
+    // reported by the warning above and the run goes on without it.
+    const db = o.db ?? (env.FLOWMETER_DB !== undefined && env.FLOWMETER_DB !== '' ? parseStoreSetting(env.FLOWMETER_DB) : false);
+    if (db !== false && 'url' in db) {
+      await meter.close();
+      throw new UserError(err instanceof Error ? err.message : String(err));
+    }
+  }
   const ltm = new LongTermMemory({ ...(prepared.ltmPath !== undefined ? { path: prepared.ltmPath } : {}) });
   // The first graph a process runs pays V8's one-time compilation of the scheduler's code;
   // a no-op graph takes that cost here, so the overhead fields measure scheduling.

@@ -15,7 +15,7 @@ export interface StoreSinkOptions {
   readonly openFailureIsFinal?: (err: unknown) => boolean;
   /** Rows waiting for the store at most; past half of it raw calls are sampled, past all of it rows are dropped. Default 200,000. */
   readonly maxPendingRows?: number;
-  /** Rows per transaction at most. Default 5,000. */
+  /** Rows per transaction at most. Default 50,000: under load, big transactions amortize the rollup rewrite. */
   readonly batchRows?: number;
   /** How long new rows wait to be written with others. Bounds what a crash can lose. Default 20 ms. */
   readonly flushIntervalMs?: number;
@@ -73,6 +73,8 @@ export class StoreSink implements Sink {
   readonly #batchRows: number;
   #pending = emptyPending();
   #pendingRows = 0;
+  /** Rows taken off the backlog by a write that has not settled. */
+  #inFlightRows = 0;
   #store: Store | undefined;
   #opening: Promise<Store | undefined> | undefined;
   #available = true;
@@ -82,16 +84,15 @@ export class StoreSink implements Sink {
   #backoffMs = 0;
   #warned = new Set<string>();
   #stats = { written_rows: 0, written_batches: 0, dropped_rows: 0, write_errors: 0 };
-  #idle: (() => void)[] = [];
 
   constructor(options: StoreSinkOptions) {
     this.#options = options;
     this.#maxPending = options.maxPendingRows ?? 200_000;
-    this.#batchRows = options.batchRows ?? 5_000;
+    this.#batchRows = options.batchRows ?? 50_000;
   }
 
   stats(): StoreSinkStats {
-    return { ...this.#stats, sampled_calls: this.#builder.sampledCalls, pending_rows: this.#pendingRows, available: this.#available };
+    return { ...this.#stats, sampled_calls: this.#builder.sampledCalls, pending_rows: this.#pendingRows + this.#inFlightRows, available: this.#available };
   }
 
   /** Opens the store now; rejects with the store's own one-line error when it cannot. */
@@ -150,22 +151,23 @@ export class StoreSink implements Sink {
     const delay = this.#backoffMs > 0 ? this.#backoffMs : (this.#options.flushIntervalMs ?? 20);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#pump = this.#run().finally(() => {
-        this.#pump = undefined;
-        if (this.#hasWork() && !this.#closed) this.#schedule();
-        else this.#settle();
-      });
+      // The pump never rejects: #run catches every store failure.
+      void this.#startPump();
     }, delay);
+    // The program may exit while rows wait; process exit writes what it can (drainNow).
     this.#timer.unref();
+  }
+
+  #startPump(): Promise<void> {
+    this.#pump ??= this.#run().finally(() => {
+      this.#pump = undefined;
+      if (this.#hasWork() && !this.#closed && this.#available) this.#schedule();
+    });
+    return this.#pump;
   }
 
   #hasWork(): boolean {
     return this.#pendingRows > 0 || this.#pending.sampled !== null;
-  }
-
-  #settle(): void {
-    if (this.#hasWork() && this.#available) return;
-    for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   /** Takes up to batchRows rows off the front of the backlog, run starts before everything else. */
@@ -218,12 +220,15 @@ export class StoreSink implements Sink {
         batch = { ...batch, sampled: this.#pending.sampled };
         this.#pending.sampled = null;
       }
+      this.#inFlightRows = rowCount(batch);
       try {
         await store.write(batch);
+        this.#inFlightRows = 0;
         this.#stats.written_rows += rowCount(batch);
         this.#stats.written_batches += 1;
         this.#backoffMs = 0;
       } catch (err) {
+        this.#inFlightRows = 0;
         this.#stats.write_errors += 1;
         this.#putBack(batch);
         this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 100 : this.#backoffMs * 2);
@@ -249,7 +254,6 @@ export class StoreSink implements Sink {
           this.#pending = emptyPending();
           this.#pendingRows = 0;
           this.#warnOnce('open', `flowmeter: the store could not be opened (${oneLine(err)}); the program goes on without it`, 'FLOWMETER_STORE_UNAVAILABLE');
-          this.#settle();
         } else {
           this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 100 : this.#backoffMs * 2);
           this.#warnOnce('reach', `flowmeter: the store is not reachable (${oneLine(err)}); rows wait and it is tried again`, 'FLOWMETER_STORE_UNREACHABLE');
@@ -271,16 +275,21 @@ export class StoreSink implements Sink {
     }
   }
 
-  /** Resolves when every row so far is committed, or the store is given up on. */
-  flush(): Promise<void> {
-    if (!this.#hasWork() || !this.#available) return Promise.resolve();
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#backoffMs = 0;
-      this.#schedule();
+  /** Resolves when every row so far is committed, or the store is given up on (close bounds the wait). */
+  async flush(): Promise<void> {
+    const deadline = Date.now() + (this.#options.closeTimeoutMs ?? 5_000);
+    while (this.#hasWork() && this.#available && !this.#closed && Date.now() < deadline) {
+      if (this.#timer !== undefined) {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+      }
+      const backoff = this.#backoffMs;
+      if (backoff > 0 && this.#pump === undefined) {
+        // A referenced timer: a flush that waits keeps the process alive, unlike the idle writer's.
+        await new Promise<void>((resolve) => setTimeout(resolve, Math.min(backoff, Math.max(0, deadline - Date.now()))));
+      }
+      await this.#startPump();
     }
-    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /**

@@ -11,3 +11,5 @@ export type {
 export { fScore } from './fscore.js';
 export type { ClassificationPair, FScore } from './fscore.js';
 export { formatSnapshotTable } from './snapshot-table.js';
+export { parseRule, measure, holds, RuleError, STATS, RUN_FIELDS, CALL_FIELDS, MEASURES, OPERATORS } from './threshold.js';
+export type { Rule, RuleSubject, RuleTarget, Stat, Field, Measure, Operator } from './threshold.js';

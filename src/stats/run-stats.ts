@@ -110,6 +110,15 @@ export class RunStats {
     }
   }
 
+  /** The value of one metric at quantile `q` (0…1), within 1%; null when no run measured it. */
+  quantile(metric: RunMetric, q: number): number | null {
+    return this.#sketches[metric].quantile(q);
+  }
+
+  get totalRuns(): number {
+    return this.#totalRuns;
+  }
+
   /** Adds everything `other` observed to this; `other` is left unchanged. */
   merge(other: RunStats): void {
     this.#totalRuns += other.#totalRuns;

@@ -5,7 +5,7 @@ import { RUN_METRICS } from './run-stats.js';
 const UNKNOWN = '—';
 const GAP = '  ';
 
-type Align = 'left' | 'right';
+export type Align = 'left' | 'right';
 
 /**
  * A plain-text view of a snapshot for terminals and CI logs: no colours, no locale, keys
@@ -105,7 +105,7 @@ function significant(value: number, digits: number): string {
 }
 
 /** "12,345" without `toLocaleString`, whose output depends on the machine's locale. */
-function groupThousands(integer: number): string {
+export function groupThousands(integer: number): string {
   return String(integer).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
@@ -124,7 +124,7 @@ function sortedEntries(record: Readonly<Record<string, number | undefined>>): [s
 }
 
 /** Pads every column to its widest cell; the header is the first row. */
-function renderTable(rows: readonly (readonly string[])[], align: readonly Align[]): string[] {
+export function renderTable(rows: readonly (readonly string[])[], align: readonly Align[]): string[] {
   const widths = align.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows.map((row) =>
     align

@@ -159,6 +159,8 @@ export class MemoryStore implements Store {
         (query.until === undefined || call.end_ms < query.until) &&
         (query.kind === undefined || call.kind === query.kind) &&
         (query.flow === undefined || call.flow_id === query.flow) &&
+        (query.agent === undefined || call.agent === query.agent) &&
+        (query.provider === undefined || call.provider === query.provider) &&
         (query.model === undefined || call.model === query.model) &&
         (query.app === undefined || call.app_id === query.app),
     );

@@ -24,7 +24,7 @@ function toSql(value: unknown, column: Column): SqlValue {
   if (column.name === 'limits_exceeded' || column.name === 'retries_by_reason' || column.name === 'attributes') return JSON.stringify(value);
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
-  return String(value);
+  return JSON.stringify(value);
 }
 
 function valuesOf(row: object, columns: readonly Column[]): SqlValue[] {

@@ -221,7 +221,6 @@ export function migrations(dialect: Dialect): readonly (readonly string[])[] {
       index('runs_by_end', 'runs', 'end_ms'),
       index('runs_by_parent', 'runs', 'parent_run_id'),
       index('calls_by_end', 'calls', 'end_ms'),
-      index('calls_by_duration', 'calls', 'duration_ms'),
       index('steps_by_run', 'steps', 'run_id'),
       // SQLite's primary keys already lead with the run id; PostgreSQL's lead with the partition column.
       ...(dialect === 'postgres'

@@ -72,6 +72,8 @@ export function callsQuery(query: CallQuery): Sql {
   for (const [column, value] of [
     ['kind', query.kind],
     ['flow_id', query.flow],
+    ['agent', query.agent],
+    ['provider', query.provider],
     ['model', query.model],
     ['app_id', query.app],
   ] as const) {

@@ -209,6 +209,8 @@ export interface CallQuery {
   readonly until?: number;
   readonly kind?: CallKind;
   readonly flow?: string;
+  readonly agent?: string;
+  readonly provider?: string;
   readonly model?: string;
   readonly app?: string;
   /** `slowest` (duration, descending) or `newest` (end time, descending). Default `slowest`. */

@@ -85,10 +85,11 @@ function unnestInsert(table: TableSpec, rows: readonly SqlValue[][], tail: strin
 }
 
 // Bigint sums and counts come back as numbers, not strings: every one of them is below 2^53.
+const parseBigint = (value: string): number => Number(value);
 const TYPES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid === 20) return (value: string) => Number(value);
-    return format === undefined ? pg.types.getTypeParser(oid) : pg.types.getTypeParser(oid, format);
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown => {
+    if (oid === 20) return parseBigint;
+    return format === undefined ? pg.types.getTypeParser(oid) : (pg.types.getTypeParser(oid, format) as unknown);
   }) as typeof pg.types.getTypeParser,
 };
 

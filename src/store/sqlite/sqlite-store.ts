@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { RollupDelta } from '../rollup.js';
+import { CallAgg, RollupDelta, RunAgg } from '../rollup.js';
+import type { CallCell, RunCell } from '../rollup.js';
 import { callFromDb, callValues, mergeRunRows, retryFromDb, retryValues, runFromDb, runValues, stepFromDb, stepValues } from '../rows.js';
 import type { SqlValue } from '../rows.js';
 import {
@@ -60,10 +61,19 @@ export interface SqliteStoreOptions {
   readonly readonly?: boolean;
 }
 
-type Statement = BetterSqlite3.Statement<SqlValue[]>;
+// Positional values are bound from one array, which saves spreading 27 arguments per row.
+type Statement = BetterSqlite3.Statement<[SqlValue[]]>;
 
 const placeholders = (columns: readonly Column[]): string => columns.map(() => '?').join(', ');
 const names = (columns: readonly Column[]): string => columns.map((c) => c.name).join(', ');
+
+/** Rollup cells kept decoded between writes at most. */
+const MAX_CACHED_CELLS = 20_000;
+
+function cellId(cell: CallCell | RunCell): string {
+  const k = cell.key;
+  return `${cell.span}\u0000${cell.bucket_ms}\u0000${k.app_id}\u0000${k.flow_id}\u0000${k.agent}\u0000${k.provider}\u0000${k.model}`;
+}
 
 /** Rows deleted per statement by retention, so a writer never waits long for the lock. */
 const RETENTION_CHUNK = 2_000;
@@ -110,6 +120,13 @@ export class SqliteStore implements Store {
   };
   readonly #writeBatch: (batch: StoreBatch) => WriteResult;
   #closed = false;
+  /**
+   * Rollup cells as this connection last wrote them. Valid while no other connection has
+   * committed (SQLite's `data_version` is unchanged), which saves decoding every sketch of
+   * every touched cell on each write; cleared otherwise, and after a failed write.
+   */
+  readonly #cells = new Map<string, CallAgg | RunAgg>();
+  #dataVersion = -1;
 
   private constructor(path: string, db: BetterSqlite3.Database) {
     this.location = path;
@@ -118,7 +135,7 @@ export class SqliteStore implements Store {
     const runUpdate = RUN_COLUMNS.filter((c) => c.name !== 'run_id')
       .map((c) => (keepIfNull.has(c.name) ? `${c.name} = COALESCE(excluded.${c.name}, runs.${c.name})` : `${c.name} = excluded.${c.name}`))
       .join(', ');
-    const prepare = (sql: string): Statement => db.prepare<SqlValue[]>(sql);
+    const prepare = (sql: string): Statement => db.prepare<[SqlValue[]]>(sql);
     const keyWhere = (key: readonly string[]): string => key.map((k) => `${k} = ?`).join(' AND ');
     this.#stmt = {
       runStart: prepare(`INSERT INTO runs (${names(RUN_COLUMNS)}) VALUES (${placeholders(RUN_COLUMNS)}) ON CONFLICT (run_id) DO NOTHING`),
@@ -136,7 +153,15 @@ export class SqliteStore implements Store {
     };
     const tx = db.transaction((batch: StoreBatch) => this.#apply(batch));
     // IMMEDIATE takes the write lock at BEGIN, so two processes never both read then fail to upgrade.
-    this.#writeBatch = (batch) => tx.immediate(batch);
+    this.#writeBatch = (batch) => {
+      try {
+        return tx.immediate(batch);
+      } catch (err) {
+        // The cached cells were merged with a batch that was rolled back.
+        this.#cells.clear();
+        throw err;
+      }
+    };
   }
 
   /** Opens (creating and migrating as needed) the database at `path`. Throws StoreError with one clear line. */
@@ -182,42 +207,56 @@ export class SqliteStore implements Store {
     let retries = 0;
     let duplicates = 0;
     for (const row of batch.runStarts) {
-      if (s.runStart.run(...runValues(row)).changes === 1) runsStarted++;
+      if (s.runStart.run(runValues(row)).changes === 1) runsStarted++;
       else duplicates++;
     }
     for (const row of batch.runEnds) {
-      if (s.runEnd.run(...runValues(row)).changes === 1) {
+      if (s.runEnd.run(runValues(row)).changes === 1) {
         runsFinished++;
-        const stored = s.runById.get(row.run_id) as Record<string, unknown> | undefined;
+        // Rollups key runs by app id; only a run that finished without one needs its start row.
+        const stored = row.app_id === null ? (s.runById.get([row.run_id]) as Record<string, unknown> | undefined) : undefined;
         delta.addRun(stored === undefined ? row : mergeRunRows(runFromDb(stored), row));
       } else duplicates++;
     }
     for (const row of batch.steps) {
-      if (s.step.run(...stepValues(row)).changes === 1) steps++;
+      if (s.step.run(stepValues(row)).changes === 1) steps++;
       else duplicates++;
     }
     for (const row of batch.calls) {
-      if (s.call.run(...callValues(row)).changes === 1) {
+      if (s.call.run(callValues(row)).changes === 1) {
         calls++;
         delta.addCall(row);
       } else duplicates++;
     }
     for (const row of batch.retries) {
-      if (s.retry.run(...retryValues(row)).changes === 1) retries++;
+      if (s.retry.run(retryValues(row)).changes === 1) retries++;
       else duplicates++;
     }
     if (batch.sampled !== null) delta.merge(batch.sampled);
+    const version = (this.#db.pragma('data_version', { simple: true }) as number) ?? -1;
+    if (version !== this.#dataVersion || this.#cells.size > MAX_CACHED_CELLS) this.#cells.clear();
+    this.#dataVersion = version;
     for (const cell of delta.callCells()) {
-      const existing = s.callRollupGet.get(...cellKeyValues(cell)) as Record<string, unknown> | undefined;
-      const agg = existing === undefined ? cell.agg : callAggFromDb(existing);
-      if (existing !== undefined) agg.merge(cell.agg);
-      s.callRollupPut.run(...callRollupValues(cell, agg));
+      const id = cellId(cell);
+      let agg = this.#cells.get(id) as CallAgg | undefined;
+      if (agg === undefined) {
+        const existing = s.callRollupGet.get(cellKeyValues(cell)) as Record<string, unknown> | undefined;
+        agg = existing === undefined ? new CallAgg() : callAggFromDb(existing);
+      }
+      agg.merge(cell.agg);
+      s.callRollupPut.run(callRollupValues(cell, agg));
+      this.#cells.set(id, agg);
     }
     for (const cell of delta.runCells()) {
-      const existing = s.runRollupGet.get(...cellKeyValues(cell)) as Record<string, unknown> | undefined;
-      const agg = existing === undefined ? cell.agg : runAggFromDb(existing);
-      if (existing !== undefined) agg.merge(cell.agg);
-      s.runRollupPut.run(...runRollupValues(cell, agg));
+      const id = `${cellId(cell)}\u0000${cell.outcome}`;
+      let agg = this.#cells.get(id) as RunAgg | undefined;
+      if (agg === undefined) {
+        const existing = s.runRollupGet.get(cellKeyValues(cell)) as Record<string, unknown> | undefined;
+        agg = existing === undefined ? new RunAgg() : runAggFromDb(existing);
+      }
+      agg.merge(cell.agg);
+      s.runRollupPut.run(runRollupValues(cell, agg));
+      this.#cells.set(id, agg);
     }
     return { runsStarted, runsFinished, calls, steps, retries, duplicates };
   }
@@ -234,7 +273,7 @@ export class SqliteStore implements Store {
 
   run(runId: string): Promise<RunDetail | null> {
     return this.#read(() => {
-      const row = this.#stmt.runById.get(runId) as Record<string, unknown> | undefined;
+      const row = this.#stmt.runById.get([runId]) as Record<string, unknown> | undefined;
       if (row === undefined) return null;
       const all = (sql: string): Record<string, unknown>[] => this.#db.prepare<SqlValue[]>(sql).all(runId) as Record<string, unknown>[];
       return {
@@ -266,6 +305,7 @@ export class SqliteStore implements Store {
 
   /** Deletes in chunks, yielding between them, so writers in this and other processes keep going. */
   async retain(policy: RetentionCutoffs): Promise<RetentionResult> {
+    this.#cells.clear();
     const chunked = async (table: string, column: string, before: number): Promise<number> => {
       const stmt = this.#db.prepare<SqlValue[]>(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${RETENTION_CHUNK})`);
       let total = 0;
@@ -293,6 +333,8 @@ export class SqliteStore implements Store {
       return { runs, calls, rollups };
     } catch (err) {
       throw explain(this.location, err);
+    } finally {
+      this.#cells.clear();
     }
   }
 
