@@ -7,9 +7,11 @@ import { ProxyConfigError, createProxy, parseBudget, parseUpstream, DEFAULT_PROX
 import type { MeteringProxy, ProxyServer } from '../proxy/index.js';
 import { ServeConfigError, resolveServeSettings } from '../server/index.js';
 import { parseStoreSetting } from '../store/open.js';
+import type { StoreSetting } from '../store/open.js';
 import { StoreError } from '../store/store.js';
 import { checkPort } from '../server/serve-settings.js';
 import type { Env } from '../server/index.js';
+import { DB_HELP, dbOption } from './db.js';
 import type { CliIo } from './io.js';
 import { UserError } from './io.js';
 import { DEFAULT_RUNS_DIR, positiveIntArg, profileArg, profilesOf } from './serve.js';
@@ -26,7 +28,8 @@ export interface ProxyCommandOptions {
   readonly profile?: string;
   readonly maxBody?: number;
   readonly runIdleMs?: number;
-  readonly db?: string;
+  /** A SQLite path, a postgres:// URL, "off", or the parsed setting. */
+  readonly db?: string | StoreSetting;
 }
 
 export interface ProxyControl {
@@ -74,7 +77,7 @@ export async function proxy(options: ProxyCommandOptions, io: CliIo, control: Pr
     const settings = resolveServeSettings({ port: proxyPort(options.port, env), addr: options.addr, token: options.token }, env);
     const upstreams = (options.upstream ?? []).map(parseUpstream);
     const budgets = (options.budget ?? []).map(parseBudget);
-    const store = options.db === undefined ? undefined : parseStoreSetting(options.db);
+    const store = typeof options.db === 'string' ? parseStoreSetting(options.db) : options.db;
     meter = createMeter({
       env,
       // Commander sets `true` for "neither --runs-dir nor --no-runs-dir".
@@ -84,7 +87,7 @@ export async function proxy(options: ProxyCommandOptions, io: CliIo, control: Pr
     });
     // A store named on the command line that cannot be opened is a mistake to fix now; once
     // running, a store that goes down only delays its rows (they wait, then are counted).
-    if (store !== undefined) await meter.ready();
+    if (store !== undefined && store !== false) await meter.ready();
     metering = createProxy({ meter, upstreams, budgets, token: settings.token, maxBodyBytes: options.maxBody, runIdleMs: options.runIdleMs });
     server = await metering.listen({ port: settings.port, addr: settings.addr });
     const routes = [...new Set(['openai', 'anthropic', ...upstreams.map((u) => u.name)])].map((n) => `/${n}/`).join(' ');
@@ -139,6 +142,6 @@ export function registerProxy(cli: Command, io: CliIo, setCode: (code: number) =
     .option('--profile <names>', 'metric names: default, arx, enzu, or a comma list', profileArg, 'default')
     .option('--max-body <bytes>', `largest metered request body (default ${DEFAULT_MAX_BODY_BYTES})`, positiveIntArg)
     .option('--run-idle-ms <ms>', `a run named by x-flowmeter-run-id ends after this long without calls (default ${DEFAULT_RUN_IDLE_MS})`, positiveIntArg)
-    .option('--db <path-or-url>', 'store every call in SQLite (a path) or PostgreSQL (a postgres:// URL), or "off" (default .flowmeter/flowmeter.db beside the runs folder; env FLOWMETER_DB)')
+    .option('--db <store>', DB_HELP, dbOption)
     .action(async (opts: ProxyCommandOptions) => setCode(await proxy(opts, io)));
 }
