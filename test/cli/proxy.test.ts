@@ -1,6 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { proxy } from '../../src/cli/proxy.js';
@@ -83,6 +85,13 @@ describe('flowmeter proxy', () => {
     expect(await main(argv, io)).toBe(code);
     expect(io.stderr.join('\n')).toContain(message);
     expect(io.stderr.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('is a library too: flowmeter/proxy resolves from the built package', () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('flowmeter/proxy'); console.log(typeof m.createProxy, typeof m.parseBudget)"], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('function function');
   });
 
   it('says in one line when the port is taken', async () => {
