@@ -11,6 +11,13 @@ command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgatew
 # Graphviz's `dot` parses what `flowmeter compile --emit dot` prints.
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 
+# The store's tests need the machine's PostgreSQL on 127.0.0.1:5432; start it if it is down.
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "ci-deps: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  for _ in $(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+fi
+
 if [ ${#need[@]} -eq 0 ]; then
   echo "ci-deps: all present"
   exit 0

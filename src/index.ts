@@ -65,5 +65,10 @@ export { PriceBook, PricingConfigError, DEFAULT_PRICES, PRICES_AS_OF, resolveCos
 export type { ModelPrice, PriceBookOptions, TokenUsage, ResolvedCost } from './pricing/index.js';
 
 // Statistics
-export { RunStats, QuantileSketch, fScore, formatSnapshotTable } from './stats/index.js';
-export type { RunSnapshot, Percentiles, MetricDistribution, RunStatsJSON, FScore, ClassificationPair } from './stats/index.js';
+export { RunStats, QuantileSketch, fScore, formatSnapshotTable, parseRule, measure, holds, RuleError } from './stats/index.js';
+export type { RunSnapshot, Percentiles, MetricDistribution, RunStatsJSON, FScore, ClassificationPair, Rule, RuleSubject } from './stats/index.js';
+
+// The store itself is the `flowmeter/store` subpath; the meter's setting and writer counts are here.
+export { StoreSink } from './sinks/store.js';
+export type { StoreSinkOptions, StoreSinkStats } from './sinks/store.js';
+export type { StoreSetting, StoreLocation } from './store/open.js';

@@ -8,6 +8,7 @@ import { DEFAULT_DB_PATH, openStore, parseStoreSetting } from '../store/open.js'
 import type { StoreLocation, StoreSetting } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { StoreError } from '../store/store.js';
+import { parseRetention } from '../store/retention.js';
 import { UserError } from './io.js';
 
 export const DB_HELP = 'the store: a SQLite file, a postgres:// URL, or "off" (default: FLOWMETER_DB, else .flowmeter/flowmeter.db)';
@@ -92,3 +93,15 @@ export function windowOf(opts: WindowOptions, now = Date.now()): { since: number
   if (since >= until) throw new UserError('the window is empty: --from must be before --to');
   return { since, until };
 }
+
+/** Commander parser for `--retain-raw` and `--retain-rollups`. */
+export function retentionOption(value: string): number {
+  try {
+    return parseRetention(value, 'retention');
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+export const RETAIN_RAW_HELP = 'delete raw runs and calls older than this (e.g. 30d), in the background';
+export const RETAIN_ROLLUPS_HELP = 'delete rollups older than this (e.g. 400d); they outlive raw rows, so old windows still report';

@@ -11,7 +11,9 @@ import { SHORTHAND, check } from './check.js';
 import type { CheckOptions } from './check.js';
 import { importRuns } from './import.js';
 import type { ImportOptions } from './import.js';
-import { DB_HELP, dbOption, parseDuration, parseTime } from './db.js';
+import { DB_HELP, RETAIN_RAW_HELP, RETAIN_ROLLUPS_HELP, dbOption, parseDuration, parseTime, retentionOption } from './db.js';
+import { prune } from './prune.js';
+import type { PruneOptions } from './prune.js';
 import { GROUP_BY, isGroupBy } from '../store/window.js';
 import type { GroupBy } from '../store/window.js';
 import { registerRun } from './run-options.js';
@@ -102,6 +104,14 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
       }
       setCode(await check({ ...(opts as unknown as Omit<CheckOptions, 'rules'>), rules }, io));
     });
+
+  cli
+    .command('prune')
+    .description('delete store rows past their retention now (the same policy run and serve apply in the background)')
+    .option('--db <store>', DB_HELP, dbOption)
+    .option('--retain-raw <duration>', RETAIN_RAW_HELP, retentionOption)
+    .option('--retain-rollups <duration>', RETAIN_ROLLUPS_HELP, retentionOption)
+    .action(async (opts: PruneOptions) => setCode(await prune(opts, io)));
 
   cli
     .command('import')

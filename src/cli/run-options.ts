@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { OptLevel } from '../runtime/ir/plan.js';
 import { parseOptLevel } from './compile.js';
 import type { CliIo } from './io.js';
-import { DB_HELP, dbOption } from './db.js';
+import { DB_HELP, RETAIN_RAW_HELP, RETAIN_ROLLUPS_HELP, dbOption, retentionOption } from './db.js';
 import type { RunCommandOptions } from './run.js';
 
 function positiveInt(value: string): number {
@@ -52,6 +52,8 @@ export function registerRun(cli: Command, io: CliIo, setCode: (code: number) => 
     .option('--emit-metrics <file>', 'write apxm\'s --emit-metrics JSON (with --repeat: one JSON object per run, a line each)')
     .option('--runs-dir <dir>', 'where each run\'s folder (metrics.jsonl, events.jsonl, run.json) goes', runsDirDefault)
     .option('--db <store>', DB_HELP, dbOption)
+    .option('--retain-raw <duration>', RETAIN_RAW_HELP, retentionOption)
+    .option('--retain-rollups <duration>', RETAIN_ROLLUPS_HELP, retentionOption)
     .option('--repeat <n>', 'run the workflow n times and print the p50/p95/p99 snapshot', positiveInt, 1)
     .option('--parallel <n>', 'runs of --repeat in flight at once', positiveInt, 1)
     .option('--concurrency <n>', 'most workflow nodes in flight at once (per graph: at -O0 each called flow has its own)', positiveInt)

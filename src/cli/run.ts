@@ -42,6 +42,9 @@ export interface RunCommandOptions {
   readonly runsDir: string;
   /** The store (`--db`); default: FLOWMETER_DB, else flowmeter.db beside the runs folder. */
   readonly db?: StoreSetting;
+  /** Retention of store rows, in ms (`--retain-raw`, `--retain-rollups`). */
+  readonly retainRaw?: number;
+  readonly retainRollups?: number;
   readonly repeat: number;
   /** Runs of `--repeat` in flight at once. */
   readonly parallel: number;
@@ -166,6 +169,9 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
     env,
     ...(o.quiet ? { log: false } : {}),
     ...(o.db !== undefined ? { store: o.db } : {}),
+    ...(o.retainRaw !== undefined || o.retainRollups !== undefined
+      ? { retention: { ...(o.retainRaw !== undefined ? { raw: o.retainRaw } : {}), ...(o.retainRollups !== undefined ? { rollups: o.retainRollups } : {}) } }
+      : {}),
     // Store problems are told once, as one line, like every other CLI message.
     onWarning: (message) => io.err(message),
   });

@@ -124,6 +124,7 @@ export class Meter {
           openFailureIsFinal: () => 'path' in store,
           ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
           closeTimeoutMs: this.options.flushTimeoutMs,
+          retention: this.options.retention,
         });
         sinks.push(this.storeSink);
         this.diag.storeStats = () => this.storeSink?.stats();

@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import type { LogDestination, Sink } from '../sinks/index.js';
 import type { StoreSetting } from '../store/open.js';
 import { parseStoreSetting } from '../store/open.js';
+import { checkPolicy, parseRetention } from '../store/retention.js';
+import type { RetentionPolicy } from '../store/retention.js';
 import type { WarningHandler } from './diagnostics.js';
 import { MeterConfigError } from './errors.js';
 import type { Budget } from './run-state.js';
@@ -52,6 +54,12 @@ export interface MeterOptions {
    * none when `runsDir` is false and neither says otherwise.
    */
   readonly store?: StoreSetting;
+  /**
+   * Expire old store rows in the background: raw runs and calls after `raw`, rollups after
+   * `rollups` (`'30d'`, `'400d'`, or milliseconds). Default: keep everything
+   * (FLOWMETER_RETAIN_RAW, FLOWMETER_RETAIN_ROLLUPS).
+   */
+  readonly retention?: { readonly raw?: string | number; readonly rollups?: string | number };
   /** More sinks, after the built-in ones: e.g. `new OtelExporter()` from `flowmeter/otel`, `new StatsdExporter()` from `flowmeter/statsd`. */
   readonly sinks?: readonly Sink[];
   /** A user price file (JSON) and/or entries that override the built-in table. FLOWMETER_PRICES names a file too. */
@@ -73,6 +81,7 @@ export interface ResolvedOptions {
   readonly enabled: boolean;
   readonly runsDir: string | false;
   readonly store: StoreSetting;
+  readonly retention: RetentionPolicy;
   readonly eventLog: boolean;
   readonly log: Required<LogOptions> | false;
   readonly pricesFile: string | undefined;
@@ -126,6 +135,7 @@ export function resolveOptions(options: MeterOptions): ResolvedOptions {
     enabled,
     runsDir,
     store: resolveStore(options.store, env.FLOWMETER_DB, runsDir),
+    retention: resolveRetention(options.retention?.raw ?? env.FLOWMETER_RETAIN_RAW, options.retention?.rollups ?? env.FLOWMETER_RETAIN_ROLLUPS),
     eventLog: options.eventLog ?? true,
     log,
     pricesFile: options.prices?.file ?? env.FLOWMETER_PRICES,
@@ -165,4 +175,17 @@ function resolveStore(option: StoreSetting | undefined, env: string | undefined,
   }
   // The store lives beside the runs folder, so a test or a job that moves one moves both.
   return runsDir === false ? false : { path: join(dirname(runsDir), 'flowmeter.db') };
+}
+
+function resolveRetention(raw: string | number | undefined, rollups: string | number | undefined): RetentionPolicy {
+  try {
+    const policy: RetentionPolicy = {
+      ...(raw === undefined || raw === '' ? {} : { rawMs: parseRetention(raw, 'retention.raw') }),
+      ...(rollups === undefined || rollups === '' ? {} : { rollupsMs: parseRetention(rollups, 'retention.rollups') }),
+    };
+    checkPolicy(policy);
+    return policy;
+  } catch (err) {
+    throw new MeterConfigError(err instanceof Error ? err.message : String(err));
+  }
 }

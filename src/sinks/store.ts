@@ -4,6 +4,8 @@ import { RollupDelta } from '../store/rollup.js';
 import type { CallRow, RetryRow, RunRow, StepRow, Store, StoreBatch } from '../store/store.js';
 import { StoreError } from '../store/store.js';
 import type { Sink } from './sink.js';
+import { startRetention } from '../store/retention.js';
+import type { RetentionPolicy } from '../store/retention.js';
 
 export interface StoreSinkOptions {
   /** Opens the store on first use (and again after a failed open, for a server that was down). */
@@ -21,6 +23,8 @@ export interface StoreSinkOptions {
   readonly flushIntervalMs?: number;
   /** How long `close()` waits for the backlog to be written. Default 5,000 ms. */
   readonly closeTimeoutMs?: number;
+  /** Expire old rows in the background once the store is open. */
+  readonly retention?: RetentionPolicy;
   /** Told once per kind of problem; the run goes on. */
   readonly onWarning?: (message: string, code: string) => void;
 }
@@ -81,6 +85,7 @@ export class StoreSink implements Sink {
   #pump: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #retention: { stop(): void; readonly done: Promise<void> } | undefined;
   #backoffMs = 0;
   #warned = new Set<string>();
   #stats = { written_rows: 0, written_batches: 0, dropped_rows: 0, write_errors: 0 };
@@ -243,6 +248,12 @@ export class StoreSink implements Sink {
     this.#opening ??= this.#options.open().then(
       (store) => {
         this.#store = store;
+        const policy = this.#options.retention;
+        if (policy !== undefined && (policy.rawMs !== undefined || policy.rollupsMs !== undefined)) {
+          this.#retention = startRetention(store, policy, {
+            onError: (err) => this.#warnOnce('retention', `flowmeter: expiring old store rows failed (${oneLine(err)}); it is tried again later`, 'FLOWMETER_STORE_RETENTION'),
+          });
+        }
         return store;
       },
       (err: unknown) => {
@@ -333,6 +344,8 @@ export class StoreSink implements Sink {
     }
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#retention?.stop();
+    await this.#retention?.done;
     const store = this.#store;
     this.#store = undefined;
     if (gaveUp) {
