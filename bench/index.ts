@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { printResults } from './harness.js';
 import type { BenchResult } from './harness.js';
 
-const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render', 'scheduler-dag', 'store-ingest', 'store-query'] as const;
+const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render', 'scheduler-dag', 'store-ingest', 'store-query', 'proxy-overhead'] as const;
 type Group = (typeof GROUPS)[number];
 
 async function runGroup(group: Group): Promise<BenchResult[]> {
@@ -27,6 +27,8 @@ async function runGroup(group: Group): Promise<BenchResult[]> {
       return (await import('./store-ingest.js')).benchStoreIngest();
     case 'store-query':
       return (await import('./store-query.js')).benchStoreQuery();
+    case 'proxy-overhead':
+      return (await import('./proxy-overhead.js')).benchProxyOverhead();
     default: {
       const unreachable: never = group;
       return unreachable;

@@ -4,6 +4,7 @@ import type { CliIo } from './io.js';
 import { UserError, processIo } from './io.js';
 import { normalizeOptArgs, registerCompile } from './compile.js';
 import { registerPrices } from './prices.js';
+import { registerProxy } from './proxy.js';
 import { registerPush } from './push.js';
 import { report, summary } from './report.js';
 import type { ReportOptions } from './report.js';
@@ -132,6 +133,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
   registerServe(cli, io, setCode);
   registerPush(cli, io, setCode);
   registerPrices(cli, io, setCode);
+  registerProxy(cli, io, setCode);
 
   return cli;
 }
