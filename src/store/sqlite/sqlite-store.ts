@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../../sinks/make-dirs.js';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -169,7 +169,8 @@ export class SqliteStore implements Store {
     const Driver = loadDriver();
     let db: BetterSqlite3.Database | undefined;
     try {
-      if (options.readonly !== true && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      // One level at a time (makeDirs): Node's recursive mkdir never returns under /proc.
+      if (options.readonly !== true && path !== ':memory:') makeDirs(dirname(path));
       db = new Driver(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true, timeout: options.busyTimeoutMs ?? 5_000 });
       db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
       if (options.readonly !== true) {
