@@ -119,6 +119,26 @@ describe.each(backends)('the $name store', (backend) => {
     expect(rollups.calls.reduce((n, r) => n + r.requests, 0)).toBe(events.filter((e) => e.kind === 'llm_call').length);
   });
 
+  it('writes a bulk batch of calls with awkward text exactly, and once when replayed', async () => {
+    // 1,500 calls in one batch: PostgreSQL takes its COPY path for batches this large.
+    const events = runEvents({ runId: 'bulk', startMs: T0, calls: Array.from({ length: 1_500 }, (_, i) => 10 + (i % 7)) });
+    const awkward = ['tab\there', 'line\nbreak', 'back\\slash', 'carriage\rreturn', '\\N', 'ünïcödé ✓'];
+    let n = 0;
+    const edited = events.map((e) => (e.kind === 'llm_call' && n < awkward.length ? { ...e, error_type: 'provider_error', error_message: awkward[n++] } : e));
+    const first = await store.write(new BatchBuilder().build(edited));
+    expect(first.calls).toBe(1_500);
+    const again = await store.write(new BatchBuilder().build(edited));
+    expect(again.calls).toBe(0);
+    expect(again.duplicates).toBeGreaterThanOrEqual(1_500);
+    const detail = await store.run('bulk');
+    expect(detail!.calls).toHaveLength(1_500);
+    expect(detail!.calls.slice(0, awkward.length).map((c) => c.error_message)).toEqual(awkward);
+    expect(detail!.calls[awkward.length]!.error_message).toBeNull();
+    expect(detail!.calls.reduce((sum, c) => sum + c.duration_ms, 0)).toBe(events.reduce((sum, e) => sum + (e.kind === 'llm_call' ? e.duration_ms : 0), 0));
+    const rollups = await store.rollups({ since: T0, until: T0 + 3_600_000 });
+    expect(rollups.calls.reduce((sum, r) => sum + r.requests, 0)).toBe(1_500);
+  });
+
   it('pages through runs newest first with a cursor and filters', async () => {
     for (const spec of fleet(23, 60 * 60_000)) await writeAll(store, runEvents(spec));
     const seen: string[] = [];
