@@ -177,6 +177,19 @@ describe.each(backends)('the $name store', (backend) => {
     expect(all.map((c) => c.duration_ms)).toEqual([3000, 900, 700]);
   });
 
+  it('finds the slowest calls of a short window among many slower calls outside it', async () => {
+    // More slow calls outside the window than a store reads from its slowest-first index before sorting the window itself.
+    await writeAll(store, runEvents({ runId: 'busy', startMs: T0 + 3_600_000, calls: Array.from({ length: 6_000 }, (_, i) => 500 + (i % 50)) }));
+    await writeAll(store, runEvents({ runId: 'quiet', startMs: T0, calls: [5, 7, 6] }));
+    const slowest = await store.calls({ since: T0, until: T0 + 60_000, limit: 2 });
+    expect(slowest.map((c) => [c.run_id, c.duration_ms])).toEqual([
+      ['quiet', 7],
+      ['quiet', 6],
+    ]);
+    const overall = await store.calls({ limit: 2 });
+    expect(overall.map((c) => c.duration_ms)).toEqual([549, 549]);
+  });
+
   it('rolls calls and runs up per minute, hour and day, and a window merges to the exact counts and 1% percentiles', async () => {
     const specs = fleet(400, 2 * 86_400_000);
     const events = specs.flatMap(runEvents);
