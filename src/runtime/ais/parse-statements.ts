@@ -145,12 +145,35 @@ export function parseExpr(c: TokenCursor): Expr {
 
 function parsePrimary(c: TokenCursor): Expr {
   const t = c.peek();
-  if (t.kind === 'string') return parseStringLit(c, 'a string');
+  if (t.kind === 'string') return interpolate(parseStringLit(c, 'a string'));
   if (t.kind === 'ident' && !KEYWORDS.has(t.text)) {
     c.next();
     return { kind: 'var', name: t.text, span: t.span };
   }
   return c.fail(`expected a string or a variable, found ${describe(t)}`);
+}
+
+/** `{{ name }}` inside a string: apxm's interpolation. */
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+/**
+ * `"Double {{n}}"` means `"Double " + n`: a data dependency on `n`, exactly like the
+ * concatenation (so the producer of `n` is never dead code). The parts carry the string's
+ * span, which is where an unknown name is reported.
+ */
+function interpolate(lit: StringLit): Expr {
+  if (!lit.value.includes('{{')) return lit;
+  const parts: Expr[] = [];
+  let last = 0;
+  for (const m of lit.value.matchAll(PLACEHOLDER)) {
+    const at = m.index;
+    if (at > last) parts.push({ kind: 'string', value: lit.value.slice(last, at), span: lit.span });
+    parts.push({ kind: 'var', name: m[1]!, span: lit.span });
+    last = at + m[0].length;
+  }
+  if (parts.length === 0) return lit;
+  if (last < lit.value.length) parts.push({ kind: 'string', value: lit.value.slice(last), span: lit.span });
+  return parts.length === 1 ? parts[0]! : { kind: 'concat', parts, span: lit.span };
 }
 
 function parseStringLit(c: TokenCursor, what: string): StringLit {
