@@ -81,7 +81,7 @@ export async function runSupportAgent(options: SupportAgentOptions): Promise<Tic
       // concurrent tickets happen to interleave, so a seed reproduces every run.
       const llm = new SimulatedProvider({ seed: seed * 100_003 + index, timeScale, rateLimitRate: 0.08 });
       const random = mulberry32(seed * 7_919 + index);
-      const result = await meter.run({ flowId: 'support_triage', taskId: ticket, agent: 'SUPPORT_AI', execMode: 'dry_run', budget: { maxCostUsd: 0.007 } }, (run) =>
+      const result = await meter.runSettled({ flowId: 'support_triage', taskId: ticket, agent: 'SUPPORT_AI', execMode: 'dry_run', budget: { maxCostUsd: 0.007 } }, (run) =>
         handleTicket(run, llm, random, ticket, timeScale),
       );
       outcomes[index] = { ticket, result };

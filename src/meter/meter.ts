@@ -99,6 +99,7 @@ export class Meter {
   private readonly exposition: Exposition | undefined;
   private readonly storeSink: StoreSink | undefined;
   private closing: Promise<void> | undefined;
+  private readonly runEndListeners: ((finish: RunFinish) => void)[] = [];
 
   constructor(options: MeterOptions = {}) {
     this.options = resolveOptions(options);
@@ -138,6 +139,7 @@ export class Meter {
         ? new Exposition(this.options.profiles, options.prometheus === false ? undefined : options.prometheus?.maxSeriesPerMetric, this.diag, options.pushgateway, options.env ?? process.env)
         : undefined;
     this.core = this.makeCore();
+    if (options.onRunEnd !== undefined) this.runEndListeners.push(options.onRunEnd);
     if (this.enabled)
       trackForExit(this, () => {
         this.queue.drain();
@@ -146,11 +148,26 @@ export class Meter {
   }
 
   /**
-   * Runs `fn` as one measured run. Every call made below it — in nested async code too —
-   * is attributed to this run (AsyncLocalStorage), so concurrent runs never mix.
-   * Resolves when the run's files are written; never rejects because `fn` failed.
+   * Runs `fn` as one measured run and is transparent to it: resolves to what `fn` returns
+   * and rejects with exactly the error `fn` threw (the same object), like OpenTelemetry's
+   * `startActiveSpan`. A budget or timeout that stops the run rejects with its
+   * `BudgetExceededError` or `RunTimeoutError`. Every call made below it — in nested async
+   * code too — is attributed to this run (AsyncLocalStorage), so concurrent runs never mix.
+   * The run's RunEvent and summary are on `run.finished` and go to `onRunEnd` listeners;
+   * `runSettled` resolves to them with the outcome instead. Settles when the run's files
+   * are written.
    */
-  async run<T>(init: RunInit, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>> {
+  async run<T>(init: RunInit, fn: (run: Run) => Promise<T> | T): Promise<T> {
+    const result = await this.runSettled(init, fn);
+    if (result.ok) return result.value;
+    throw result.error;
+  }
+
+  /**
+   * `run`, recorded: resolves to `{ ok, value | error, event, summary }` and never rejects
+   * because `fn` failed (the error is in `error`, the outcome in `event.outcome`).
+   */
+  async runSettled<T>(init: RunInit, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>> {
     // A closed meter behaves like a disabled one: the program goes on, unmeasured.
     if (!this.enabled || this.closing !== undefined) {
       try {
@@ -201,6 +218,19 @@ export class Meter {
     if (!this.enabled || this.closing !== undefined) return NOOP_RUN;
     const init: RunInit = typeof initOrFlow === 'string' ? { flowId: initOrFlow, agent, execMode, branch } : initOrFlow;
     return this.open(init, false);
+  }
+
+  /**
+   * Calls `listener` with every run's RunEvent and summary as the run ends (after its files
+   * and logs are written). Returns a function that removes the listener. A listener that
+   * throws is counted (`diagnostics().internal_errors`) and never affects the run.
+   */
+  onRunEnd(listener: (finish: RunFinish) => void): () => void {
+    this.runEndListeners.push(listener);
+    return () => {
+      const at = this.runEndListeners.indexOf(listener);
+      if (at >= 0) this.runEndListeners.splice(at, 1);
+    };
   }
 
   /** The run the caller is inside (AsyncLocalStorage), if any. */
@@ -418,7 +448,15 @@ export class Meter {
         // Synchronous sinks (files, logs) have the whole run when `run()` resolves.
         this.queue.drain();
         this.stats.observe(event);
-        return { event, summary };
+        const finish: RunFinish = { event, summary };
+        for (const listener of [...this.runEndListeners]) {
+          try {
+            listener(finish);
+          } catch (err) {
+            this.diag.internalError(err);
+          }
+        }
+        return finish;
       },
     };
   }

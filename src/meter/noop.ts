@@ -53,4 +53,5 @@ export const NOOP_RUN: Run = {
   tokensOut: () => undefined,
   setOutcome: () => undefined,
   flowEnd: () => undefined,
+  finished: undefined,
 };

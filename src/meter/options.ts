@@ -8,6 +8,7 @@ import { parseStoreSetting } from '../store/open.js';
 import { checkPolicy, parseRetention } from '../store/retention.js';
 import type { RetentionPolicy } from '../store/retention.js';
 import type { WarningHandler } from './diagnostics.js';
+import type { RunFinish } from './run-types.js';
 import { MeterConfigError } from './errors.js';
 import type { Budget } from './run-state.js';
 
@@ -28,6 +29,8 @@ export interface RunDefaults {
 }
 
 export interface MeterOptions {
+  /** Called with every run's RunEvent and summary as the run ends (see `meter.onRunEnd`). */
+  readonly onRunEnd?: (finish: RunFinish) => void;
   /** Off costs next to nothing. Default: on, unless FLOWMETER_ENABLE_METRICS (or ARX's AR_ENABLE_METRICS) says 0. */
   readonly enabled?: boolean;
   /** Where `<run_id>/metrics.jsonl` goes; `false` writes no files. Default `.flowmeter/runs` (FLOWMETER_RUNS_DIR). */

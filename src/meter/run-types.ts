@@ -76,5 +76,7 @@ export interface Run {
   setOutcome(outcome: Outcome, errorType?: string): void;
   /** Ends a run opened with `flowStart`; returns the RunEvent and summary (undefined when metrics are off). */
   flowEnd(success?: boolean, reason?: string): RunFinish | undefined;
+  /** The run's RunEvent and summary once it has ended; undefined before (and when metrics are off). */
+  readonly finished: RunFinish | undefined;
 }
 

@@ -407,14 +407,18 @@ export class RunHandle implements Run {
     return this.end(success ? (state.outcome ?? 'success') : failureOutcome(state, reason), reason);
   }
 
-  private finished: RunFinish | undefined;
+  #finished: RunFinish | undefined;
+
+  get finished(): RunFinish | undefined {
+    return this.#finished;
+  }
 
   /** @internal Ends the run with `outcome`; used by `meter.run` and `flowEnd`. */
   end(outcome: Outcome, errorTypeName?: string): RunFinish {
-    if (this.finished) return this.finished;
+    if (this.#finished) return this.#finished;
     if (outcome !== 'success' && errorTypeName !== undefined && !isOutcome(errorTypeName)) this.state.errorType = errorTypeName;
-    this.finished = this.core.finish(this.state, outcome);
-    return this.finished;
+    this.#finished = this.core.finish(this.state, outcome);
+    return this.#finished;
   }
 
   private guard(record: () => void): void {

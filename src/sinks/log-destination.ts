@@ -9,8 +9,11 @@ export interface LogWritable {
   write(chunk: string): unknown;
 }
 
-/** Where tier-3 lines go: fd 2, fd 1, a file (appended, folder created), or a writable. */
-export type LogDestination = 'stderr' | 'stdout' | { readonly path: string } | LogWritable;
+/**
+ * Where tier-3 lines go: fd 2, fd 1, a file (appended, folder created) given as
+ * `{ path }` or as a plain path string (as pino takes it), or a writable.
+ */
+export type LogDestination = 'stderr' | 'stdout' | (string & {}) | { readonly path: string } | LogWritable;
 
 /** Takes one whole batch of lines per call; throws on failure (the sink reports it). */
 export interface BatchOutput {
@@ -21,6 +24,7 @@ export interface BatchOutput {
 export function openLogDestination(destination: LogDestination): BatchOutput {
   if (destination === 'stderr') return fdOutput(2);
   if (destination === 'stdout') return fdOutput(1);
+  if (typeof destination === 'string' && destination !== '') return new FileOutput(destination);
   // Check `write` first: a fs.WriteStream has both `write` and `path`, and is a writable.
   if (typeof destination === 'object' && destination !== null) {
     if ('write' in destination && typeof destination.write === 'function') return writableOutput(destination);
@@ -29,7 +33,7 @@ export function openLogDestination(destination: LogDestination): BatchOutput {
     }
   }
   throw new Error(
-    "LogSink `destination` must be 'stderr', 'stdout', { path: 'logs/flowmeter.log' } or an object with write(string)",
+    "LogSink `destination` must be 'stderr', 'stdout', a file path, { path: 'logs/flowmeter.log' } or an object with write(string)",
   );
 }
 

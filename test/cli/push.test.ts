@@ -17,7 +17,7 @@ beforeAll(async () => {
   runsDir = join(dir, 'runs');
   const meter = createMeter({ runsDir, log: false });
   for (const flow of ['alpha', 'alpha', 'beta']) {
-    await meter.run({ flowId: flow, agent: 'batcher' }, (run) => run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 50, completion_tokens: 5 } })));
+    await meter.runSettled({ flowId: flow, agent: 'batcher' }, (run) => run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 50, completion_tokens: 5 } })));
   }
   await meter.close();
 });

@@ -22,7 +22,7 @@ describe('flowmeter report and summary', () => {
     runsDir = join(dir, 'runs');
     const meter = createMeter({ runsDir, log: false });
     for (let i = 0; i < 5; i++) {
-      const result = await meter.run({ flowId: i < 3 ? 'alpha' : 'beta', runId: `run-${i}` }, async (run) => {
+      const result = await meter.runSettled({ flowId: i < 3 ? 'alpha' : 'beta', runId: `run-${i}` }, async (run) => {
         await run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 100 * (i + 1), completion_tokens: 10 } }));
         if (i === 4) throw new Error('tool broke');
       });

@@ -12,7 +12,7 @@ import { blockPort, capture, eventually, freePort, sampleValue } from '../server
 async function makeRuns(runsDir: string, runs: readonly { flow: string; fail?: boolean }[]): Promise<void> {
   const meter = createMeter({ runsDir, log: false });
   for (const [i, r] of runs.entries()) {
-    await meter.run({ flowId: r.flow, agent: 'CODER_AI' }, async (run) => {
+    await meter.runSettled({ flowId: r.flow, agent: 'CODER_AI' }, async (run) => {
       await run.step(`step-${i}`, () => run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 100, completion_tokens: 10 } })));
       if (r.fail === true) throw new Error('tool broke');
     });

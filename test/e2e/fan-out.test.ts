@@ -28,7 +28,7 @@ describe('fan-out to several exporters at once', () => {
 
     const started = performance.now();
     for (let i = 0; i < 5; i++) {
-      const result = await meter.run({ flowId: 'fan', agent: 'A' }, async (run) => {
+      const result = await meter.runSettled({ flowId: 'fan', agent: 'A' }, async (run) => {
         await run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 5, completion_tokens: 1 } }));
         await run.toolCall('search', () => 'ok');
       });

@@ -50,7 +50,7 @@ const reason = skipReason('prometheus');
 
 /** A ticket answered by a self-hosted model that no price table knows: the run's cost is unknown, not $0. */
 async function onPremTicket(meter: Meter, n: number): Promise<void> {
-  await meter.run({ flowId: FLOW, taskId: `ONPREM-${n}`, agent: AGENT, execMode: 'dry_run' }, (run) =>
+  await meter.runSettled({ flowId: FLOW, taskId: `ONPREM-${n}`, agent: AGENT, execMode: 'dry_run' }, (run) =>
     run.step('classify', { model: 'acme-onprem-7b' }, () =>
       run.llmCall({ provider: 'vllm', model: 'acme-onprem-7b' }, () => ({ usage: { prompt_tokens: 420, completion_tokens: 12 } })),
     ),

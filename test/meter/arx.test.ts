@@ -114,7 +114,7 @@ describe('ARX-style instrumentation', () => {
   it('counts a callback step as in flight while it runs', async () => {
     const { meter } = harness();
     const seen: number[] = [];
-    await meter.run({ flowId: 'cb' }, (run) =>
+    await meter.runSettled({ flowId: 'cb' }, (run) =>
       run.step('outer', () =>
         run.step('inner', () => {
           seen.push(meter.inflightSteps().get('cb')!);

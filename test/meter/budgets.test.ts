@@ -40,7 +40,7 @@ describe('token budget', () => {
       }
       return 'finished anyway';
     });
-    const result = await meter.run({ budget: { maxTokens: 100 } }, body.fn);
+    const result = await meter.runSettled({ budget: { maxTokens: 100 } }, body.fn);
     await body.done();
 
     expect(result.ok).toBe(false);
@@ -66,15 +66,15 @@ describe('token budget', () => {
 
   it('allows spending exactly the budget', async () => {
     const { meter } = harness();
-    const result = await meter.run({ budget: { maxTokens: 100 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(90, 10)));
+    const result = await meter.runSettled({ budget: { maxTokens: 100 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(90, 10)));
     expect(result.event).toMatchObject({ outcome: 'success', limits_exceeded: [], total_tokens: 100 });
   });
 
   it('applies the meter-wide budget to every run, and a run budget overrides it field by field', async () => {
     const { meter } = harness({ budget: { maxTokens: 10, maxCostUsd: 1_000 } });
-    const capped = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 0)));
-    const raised = await meter.run({ budget: { maxTokens: 50 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 0)));
-    const costCapped = await meter.run({ budget: { maxTokens: 5_000 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(2_000, 0)));
+    const capped = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 0)));
+    const raised = await meter.runSettled({ budget: { maxTokens: 50 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 0)));
+    const costCapped = await meter.runSettled({ budget: { maxTokens: 5_000 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(2_000, 0)));
     expect(capped.event!.limits_exceeded).toEqual(['max_tokens']);
     expect(raised.event!.outcome).toBe('success');
     expect(costCapped.event!.limits_exceeded).toEqual(['max_cost_usd']);
@@ -82,7 +82,7 @@ describe('token budget', () => {
 
   it('counts ARX tokensIn/tokensOut against the token budget', async () => {
     const { meter } = harness();
-    const result = await meter.run({ budget: { maxTokens: 10 } }, async (run) => {
+    const result = await meter.runSettled({ budget: { maxTokens: 10 } }, async (run) => {
       run.tokensIn(PRICED_MODEL, 6);
       await Promise.resolve();
       run.tokensOut(PRICED_MODEL, 6);
@@ -95,7 +95,7 @@ describe('token budget', () => {
 describe('cost budget', () => {
   it('ends the run with budget_exceeded and max_cost_usd once cost passes maxCostUsd', async () => {
     const { meter } = harness();
-    const result = await meter.run({ budget: { maxCostUsd: 10 } }, async () => {
+    const result = await meter.runSettled({ budget: { maxCostUsd: 10 } }, async () => {
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(4, 0));
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(5, 1));
       await never();
@@ -106,7 +106,7 @@ describe('cost budget', () => {
 
   it('uses a provider-reported cost for the budget', async () => {
     const { meter } = harness();
-    const result = await meter.run({ budget: { maxCostUsd: 0.01 } }, async () => {
+    const result = await meter.runSettled({ budget: { maxCostUsd: 0.01 } }, async () => {
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1, { cost: 0.02 }));
       await never();
     });
@@ -118,7 +118,7 @@ describe('timeout', () => {
   it('ends the run with timeout, partial and max_seconds, and resolves even though the function never settles', async () => {
     const { meter } = harness();
     let runSignal: AbortSignal | undefined;
-    const result = await meter.run({ budget: { timeoutMs: 20 } }, async (run) => {
+    const result = await meter.runSettled({ budget: { timeoutMs: 20 } }, async (run) => {
       runSignal = run.signal;
       await never();
     });
@@ -134,7 +134,7 @@ describe('timeout', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { meter } = harness();
     let settled = false;
-    const pending = meter.run({ budget: { timeoutMs: 60_000 } }, () => never()).then((r) => {
+    const pending = meter.runSettled({ budget: { timeoutMs: 60_000 } }, () => never()).then((r) => {
       settled = true;
       return r;
     });
@@ -151,7 +151,7 @@ describe('timeout', () => {
     let late: Promise<unknown> | undefined;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const result = await meter.run({ budget: { timeoutMs: 10 } }, async () => {
+    const result = await meter.runSettled({ budget: { timeoutMs: 10 } }, async () => {
       await gate;
       late = meter.llmCall({ model: PRICED_MODEL }, provider);
       await late;
@@ -169,7 +169,7 @@ describe('timeout', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     let inFlight: Promise<unknown> | undefined;
     let callSignal: AbortSignal | undefined;
-    const result = await meter.run({ budget: { timeoutMs: 10 } }, async () => {
+    const result = await meter.runSettled({ budget: { timeoutMs: 10 } }, async () => {
       inFlight = meter.llmCall({ model: PRICED_MODEL }, async (call) => {
         callSignal = call.signal;
         await gate;
@@ -190,7 +190,7 @@ describe('timeout', () => {
   it('does not keep a finished run timer alive', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { meter } = harness();
-    await meter.run({ budget: { timeoutMs: 60_000 } }, () => 'quick');
+    await meter.runSettled({ budget: { timeoutMs: 60_000 } }, () => 'quick');
     expect(vi.getTimerCount()).toBe(0);
   });
 });
@@ -198,16 +198,16 @@ describe('timeout', () => {
 describe('budget_exceeded_during_retry', () => {
   it('is true only for a run that hit a limit and retried, and its snapshot rate is over all runs', async () => {
     const { meter } = harness();
-    const hitAndRetried = await meter.run({ budget: { maxTokens: 10 } }, async () => {
+    const hitAndRetried = await meter.runSettled({ budget: { maxTokens: 10 } }, async () => {
       meter.retry('rate_limit', 1);
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 0));
     });
-    const hitOnly = await meter.run({ budget: { maxTokens: 10 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 0)));
-    const retriedOnly = await meter.run({ budget: { maxTokens: 10 } }, async () => {
+    const hitOnly = await meter.runSettled({ budget: { maxTokens: 10 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 0)));
+    const retriedOnly = await meter.runSettled({ budget: { maxTokens: 10 } }, async () => {
       meter.retry('server_error');
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(5, 0));
     });
-    const timedOutRetrying = await meter.run({ budget: { timeoutMs: 10 } }, async () => {
+    const timedOutRetrying = await meter.runSettled({ budget: { timeoutMs: 10 } }, async () => {
       meter.retry('timeout', 0.5);
       await never();
     });

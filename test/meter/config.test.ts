@@ -41,7 +41,7 @@ describe('configuration mistakes throw at construction with a message that says 
   it('rejects a bad per-run budget before calling the function', async () => {
     const meter = createMeter(base);
     const fn = vi.fn(() => 1);
-    await expect(meter.run({ budget: { timeoutMs: -5 } }, fn)).rejects.toThrow('budget.timeoutMs must be a non-negative number, got -5');
+    await expect(meter.runSettled({ budget: { timeoutMs: -5 } }, fn)).rejects.toThrow('budget.timeoutMs must be a non-negative number, got -5');
     expect(() => meter.flowStart({ budget: { maxTokens: Number.NaN } })).toThrow(MeterConfigError);
     expect(fn).not.toHaveBeenCalled();
   });
@@ -67,16 +67,16 @@ describe('configuration mistakes throw at construction with a message that says 
 describe('run identity defaults', () => {
   it('takes defaults from options, then the environment, then built-in values', async () => {
     const meter = createMeter({ ...base, env: { FLOWMETER_EXEC_MODE: 'dry_run', FLOWMETER_BRANCH: 'feature_x' }, defaults: { flowId: 'support', agent: 'helper' } });
-    const result = await meter.run({ taskId: 'T-0099', attributes: { ticket: 42 } }, () => 1);
+    const result = await meter.runSettled({ taskId: 'T-0099', attributes: { ticket: 42 } }, () => 1);
     expect(result.event).toMatchObject({ flow_id: 'support', agent: 'helper', exec_mode: 'dry_run', branch: 'feature_x', task_id: 'T-0099', attributes: { ticket: 42 } });
-    const plain = await createMeter(base).run({}, () => 1);
+    const plain = await createMeter(base).runSettled({}, () => 1);
     expect(plain.event).toMatchObject({ flow_id: 'default', agent: 'default', exec_mode: 'live', branch: 'unknown', task_id: null, attributes: {} });
   });
 
   it('generates distinct, time-sortable run ids', async () => {
     const meter = createMeter(base);
     const ids: string[] = [];
-    for (let i = 0; i < 50; i++) ids.push((await meter.run({}, () => 1)).event!.run_id);
+    for (let i = 0; i < 50; i++) ids.push((await meter.runSettled({}, () => 1)).event!.run_id);
     expect(new Set(ids).size).toBe(50);
     // Sortable by start time to the millisecond; the random tail orders runs within one.
     const stamps = ids.map((id) => id.split('_')[0]!);

@@ -12,7 +12,7 @@ describe('run context', () => {
       await sleep(1);
       await call(n);
     }
-    const result = await meter.run({ runId: 'outer' }, async () => {
+    const result = await meter.runSettled({ runId: 'outer' }, async () => {
       await new Promise<void>((resolve, reject) => {
         setTimeout(() => {
           call(1).then(() => resolve(), reject);
@@ -33,7 +33,7 @@ describe('run context', () => {
     const { meter } = harness();
     expect(meter.current()).toBeUndefined();
     let seen: string | undefined;
-    await meter.run({ runId: 'r-current' }, async (run) => {
+    await meter.runSettled({ runId: 'r-current' }, async (run) => {
       await sleep(1);
       seen = meter.current()?.id;
       expect(meter.current()).toBe(run);
@@ -57,7 +57,7 @@ describe('run context', () => {
 
     const results = await Promise.all(
       plans.map((plan) =>
-        meter.run({ runId: plan.runId }, async () => {
+        meter.runSettled({ runId: plan.runId }, async () => {
           // Half the calls run in parallel, half in sequence, each after a random delay.
           await Promise.all(
             plan.calls.map(async (c, j) => {
@@ -104,7 +104,7 @@ describe('run context', () => {
 
   it('attributes calls inside meter.step to that step, and calls after it to no step', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, async () => {
+    await meter.runSettled({}, async () => {
       await meter.step('plan', async () => {
         await sleep(1);
         await meter.llmCall({ model: PRICED_MODEL, phase: 'initial' }, () => openAiResponse(1, 1));
@@ -122,7 +122,7 @@ describe('run context', () => {
 
   it('gives calls in a nested step the inner step id, and restores the outer one after it', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, async (run) => {
+    await meter.runSettled({}, async (run) => {
       await run.step('outer', async () => {
         await meter.llmCall({ model: PRICED_MODEL, phase: 'a' }, () => openAiResponse(1, 1));
         await run.step('inner', { model: PRICED_MODEL }, async () => {
@@ -145,7 +145,7 @@ describe('run context', () => {
 
   it('keeps parallel steps of one run apart', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, async () => {
+    await meter.runSettled({}, async () => {
       await Promise.all(
         ['a', 'b', 'c'].map((id, i) =>
           meter.step(id, async () => {
@@ -160,14 +160,14 @@ describe('run context', () => {
 
   it('lets an explicit stepId on llmCall win over the current step', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, (run) => run.step('plan', () => run.llmCall({ model: PRICED_MODEL, stepId: 'override' }, () => openAiResponse(1, 1))));
+    await meter.runSettled({}, (run) => run.step('plan', () => run.llmCall({ model: PRICED_MODEL, stepId: 'override' }, () => openAiResponse(1, 1))));
     expect(sink.ofKind('llm_call')[0]!.step_id).toBe('override');
   });
 
   it('records a failing step with the error class and rethrows the error', async () => {
     const { meter, sink } = harness();
     const boom = new RangeError('bad');
-    const result = await meter.run({}, (run) =>
+    const result = await meter.runSettled({}, (run) =>
       run.step('s', () => {
         throw boom;
       }),
@@ -179,9 +179,9 @@ describe('run context', () => {
 
   it('attributes calls to the innermost of two nested runs', async () => {
     const { meter, sink } = harness();
-    await meter.run({ runId: 'parent' }, async () => {
+    await meter.runSettled({ runId: 'parent' }, async () => {
       await meter.llmCall({ model: PRICED_MODEL, phase: 'p' }, () => openAiResponse(1, 1));
-      await meter.run({ runId: 'child' }, () => meter.llmCall({ model: PRICED_MODEL, phase: 'c' }, () => openAiResponse(1, 1)));
+      await meter.runSettled({ runId: 'child' }, () => meter.llmCall({ model: PRICED_MODEL, phase: 'c' }, () => openAiResponse(1, 1)));
       await meter.llmCall({ model: PRICED_MODEL, phase: 'p' }, () => openAiResponse(1, 1));
     });
     expect(sink.ofKind('llm_call').map((c) => `${c.phase}:${c.run_id}`)).toEqual(['p:parent', 'c:child', 'p:parent']);
@@ -190,7 +190,7 @@ describe('run context', () => {
   it('records through the run handle even where the async context is lost', async () => {
     const { meter, sink } = harness();
     let handle: Parameters<Parameters<typeof meter.run>[1]>[0] | undefined;
-    const done = meter.run({ runId: 'held' }, async (run) => {
+    const done = meter.runSettled({ runId: 'held' }, async (run) => {
       handle = run;
       await sleep(5);
     });

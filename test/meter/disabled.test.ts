@@ -12,7 +12,7 @@ describe.each<[string, MeterOptions]>([
     const { meter, sink } = harness(options);
     expect(meter.enabled).toBe(false);
     let ran = false;
-    const result = await meter.run({ runId: 'r' }, async (run) => {
+    const result = await meter.runSettled({ runId: 'r' }, async (run) => {
       ran = true;
       const answer = await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(5, 5));
       await run.step('s', () => run.toolCall('t', () => 1));
@@ -33,7 +33,7 @@ describe.each<[string, MeterOptions]>([
   it('hands back the function error unchanged', async () => {
     const { meter } = harness(options);
     const error = new Error('boom');
-    const result = await meter.run({}, () => {
+    const result = await meter.runSettled({}, () => {
       throw error;
     });
     expect(result).toEqual({ ok: false, error });

@@ -13,7 +13,7 @@ describe('bad measurements', () => {
     ['a string', '12', 'not_a_number'],
   ])('drops an invalid token count (%s), counts it, and lets the run go on', async (_label, bad, reason) => {
     const { meter, sink, warnings } = harness();
-    const result = await meter.run({}, async () => {
+    const result = await meter.runSettled({}, async () => {
       const response = await meter.llmCall({ model: PRICED_MODEL }, (call) => {
         call.usage({ inputTokens: bad as number, outputTokens: 5 });
         return 'answer';
@@ -32,7 +32,7 @@ describe('bad measurements', () => {
 
   it('drops a bad provider cost and falls back to the price table', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, (call) => call.usage({ inputTokens: 1, outputTokens: 1, costUsd: -0.5 })));
+    await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, (call) => call.usage({ inputTokens: 1, outputTokens: 1, costUsd: -0.5 })));
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ cost_usd: 3, cost_source: 'price_table' });
     expect(meter.diagnostics().dropped_values).toEqual({ 'cost_usd:negative': 1 });
   });
@@ -40,14 +40,14 @@ describe('bad measurements', () => {
   it('drops bad values from a custom extractor the same way', async () => {
     const { meter, sink } = harness();
     const weird = (): Usage => ({ inputTokens: 3, outputTokens: Number.NaN, totalTokens: -1 });
-    await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL, usage: weird }, () => 'x'));
+    await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL, usage: weird }, () => 'x'));
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ input_tokens: 3, output_tokens: null, total_tokens: null });
     expect(meter.diagnostics().dropped_values).toEqual({ 'output_tokens:nan': 1, 'total_tokens:negative': 1 });
   });
 
   it('warns once per kind of bad value, even for 1,000 of them, and counts every one', async () => {
     const { meter, warnings } = harness();
-    const result = await meter.run({}, async (run) => {
+    const result = await meter.runSettled({}, async (run) => {
       for (let i = 0; i < 1000; i++) {
         await meter.llmCall({ model: PRICED_MODEL }, (call) => call.usage({ inputTokens: -1, outputTokens: 1 }));
         await meter.llmCall({ model: PRICED_MODEL }, (call) => call.usage({ inputTokens: 1, outputTokens: Number.NaN }));
@@ -68,7 +68,7 @@ describe('bad measurements', () => {
         throw new Error('logger down');
       },
     });
-    const result = await meter.run({}, (run) => {
+    const result = await meter.runSettled({}, (run) => {
       run.tokensOut(PRICED_MODEL, -1);
       return 'fine';
     });
@@ -81,7 +81,7 @@ describe('usage extractor failures', () => {
   it('records the call with unknown usage when a custom extractor throws, and counts an internal error', async () => {
     const { meter, sink, warnings } = harness();
     const response = { text: 'the answer' };
-    const result = await meter.run({}, () =>
+    const result = await meter.runSettled({}, () =>
       meter.llmCall(
         {
           model: PRICED_MODEL,
@@ -130,7 +130,7 @@ describe('failing sinks', () => {
     const after = new InMemorySink();
     const hanging = new HangingSink();
     const { meter, sink, warnings } = harness({ sinks: [new ThrowingSink(), new RejectingSink(), hanging, after], flushTimeoutMs: 50 });
-    const result = await meter.run({ runId: 'r1' }, async () => {
+    const result = await meter.runSettled({ runId: 'r1' }, async () => {
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1));
       await nextMacrotask();
       await meter.toolCall('search', () => 'ok');
@@ -162,7 +162,7 @@ describe('failing sinks', () => {
   it('stops handing batches to a sink that never settles, and counts what it could not take', async () => {
     const hanging = new HangingSink();
     const { meter, sink } = harness({ sinks: [hanging], flushTimeoutMs: 20 });
-    for (let i = 0; i < 80; i++) await meter.run({}, () => meter.toolCall('t', () => i));
+    for (let i = 0; i < 80; i++) await meter.runSettled({}, () => meter.toolCall('t', () => i));
     expect(sink.ofKind('run_finished')).toHaveLength(80);
     // At most 64 unsettled batches are held; every batch past that is counted.
     expect(hanging.writes).toBe(64);
@@ -171,7 +171,7 @@ describe('failing sinks', () => {
 
   it('resolves flush() and close() within flushTimeoutMs even with a hung sink', async () => {
     const { meter } = harness({ sinks: [new HangingSink()], flushTimeoutMs: 30 });
-    await meter.run({}, () => 1);
+    await meter.runSettled({}, () => 1);
     const started = Date.now();
     await meter.flush();
     await meter.close();
@@ -188,7 +188,7 @@ describe('failing sinks', () => {
       },
     };
     const { meter } = harness({ sinks: [flaky] });
-    await meter.run({}, () => 1);
+    await meter.runSettled({}, () => 1);
     await meter.close();
     expect(meter.diagnostics().sink_errors.flaky).toBe(2);
   });
@@ -200,7 +200,7 @@ describe('the bounded audit queue', () => {
     const counting: Sink = { name: 'counting', write: (events) => void batches.push(events.length) };
     const { meter, sink, warnings } = harness({ queueCapacity: 10, sinks: [counting] });
     // 50 tool calls recorded in one tick: the queue is not drained in between.
-    const result = await meter.run({}, () => Promise.all(Array.from({ length: 50 }, (_, i) => meter.toolCall('t', () => i))));
+    const result = await meter.runSettled({}, () => Promise.all(Array.from({ length: 50 }, (_, i) => meter.toolCall('t', () => i))));
     expect(result.ok).toBe(true);
     const dropped = meter.diagnostics().dropped_events;
     expect(dropped).toBeGreaterThan(0);
@@ -215,7 +215,7 @@ describe('the bounded audit queue', () => {
 
   it('delivers events of one run in the order they happened', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, async (run) => {
+    await meter.runSettled({}, async (run) => {
       await run.step('a', async () => {
         await sleep(1);
         await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1));

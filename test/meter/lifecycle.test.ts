@@ -34,7 +34,7 @@ describe('flush and close', () => {
   it('is harmless to close twice: the second call returns the same promise and sinks close once', async () => {
     const close = vi.fn();
     const { meter } = harness({ sinks: [{ name: 'spy', write: () => undefined, close }] });
-    await meter.run({}, () => 1);
+    await meter.runSettled({}, () => 1);
     const first = meter.close();
     const second = meter.close();
     expect(second).toBe(first);
@@ -70,7 +70,7 @@ describe('flush and close', () => {
       },
     };
     const { meter, sink } = harness({ sinks: [slow] });
-    await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1)));
+    await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1)));
     await meter.flush();
     expect(written).toEqual(sink.events);
     expect(meter.diagnostics().sink_errors).toEqual({});
@@ -79,7 +79,7 @@ describe('flush and close', () => {
   it('has the run files written when meter.run resolves, and releases them on close', async () => {
     const runsDir = tempDir();
     const meter = createMeter({ runsDir, log: false, env: {}, prices: { models: { [PRICED_MODEL]: { input: 1, output: 1 } } } });
-    const result = await meter.run({ runId: 'file-run' }, async () => {
+    const result = await meter.runSettled({ runId: 'file-run' }, async () => {
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 2));
       await meter.toolCall('search', () => 'ok');
     });
@@ -106,7 +106,7 @@ describe('the process exit hook', () => {
     const before = process.listenerCount('exit');
     for (let i = 0; i < 200; i++) {
       const meter = createMeter({ runsDir: false, log: false, env: {} });
-      await meter.run({}, () => i);
+      await meter.runSettled({}, () => i);
       await meter.close();
     }
     expect(process.listenerCount('exit')).toBeLessThanOrEqual(before);

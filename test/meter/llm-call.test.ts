@@ -10,7 +10,7 @@ const CACHE_PRICES = { models: { [CACHE_MODEL]: { input: 1_000_000, output: 2_00
 describe('llmCall usage', () => {
   it('reads tokens from an OpenAI Chat Completions response and prices them from the table', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(100, 20)));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(100, 20)));
     const call = sink.ofKind('llm_call')[0]!;
     expect(call).toMatchObject({
       provider: 'openai',
@@ -31,7 +31,7 @@ describe('llmCall usage', () => {
 
   it('reads cached prompt tokens from OpenAI prompt_tokens_details and prices them at the cache-read rate', async () => {
     const { meter, sink } = harness({ prices: CACHE_PRICES });
-    await meter.run({}, () => meter.llmCall({ model: CACHE_MODEL }, () => openAiResponse(100, 10, { prompt_tokens_details: { cached_tokens: 60 } })));
+    await meter.runSettled({}, () => meter.llmCall({ model: CACHE_MODEL }, () => openAiResponse(100, 10, { prompt_tokens_details: { cached_tokens: 60 } })));
     const call = sink.ofKind('llm_call')[0]!;
     expect(call).toMatchObject({ input_tokens: 100, cached_input_tokens: 60, total_tokens: 110 });
     // 40 uncached × $1 + 60 cached × $0.5 + 10 out × $2
@@ -41,14 +41,14 @@ describe('llmCall usage', () => {
   it('reads the OpenAI Responses API shape (input_tokens, output_tokens, input_tokens_details)', async () => {
     const { meter, sink } = harness();
     const response = { output: [], usage: { input_tokens: 30, output_tokens: 7, total_tokens: 37, input_tokens_details: { cached_tokens: 5 } } };
-    await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => response));
+    await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => response));
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ input_tokens: 30, output_tokens: 7, total_tokens: 37, cached_input_tokens: 5 });
   });
 
   it('folds Anthropic cache reads and cache writes into input tokens and prices each at its rate', async () => {
     const { meter, sink } = harness({ prices: CACHE_PRICES });
     const response = anthropicResponse({ input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 50, output_tokens: 5 });
-    const result = await meter.run({}, () => meter.llmCall({ model: CACHE_MODEL, provider: 'anthropic' }, () => response));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: CACHE_MODEL, provider: 'anthropic' }, () => response));
     const call = sink.ofKind('llm_call')[0]!;
     expect(call).toMatchObject({ input_tokens: 160, output_tokens: 5, total_tokens: 165, cached_input_tokens: 100, cost_source: 'price_table' });
     // 10 × $1 + 100 × $0.5 + 50 × $1.25 + 5 × $2
@@ -58,7 +58,7 @@ describe('llmCall usage', () => {
 
   it('reads an Anthropic response with usage: "anthropic" even without cache fields', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL, usage: 'anthropic' }, () => anthropicResponse({ input_tokens: 12, output_tokens: 3 })));
+    await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL, usage: 'anthropic' }, () => anthropicResponse({ input_tokens: 12, output_tokens: 3 })));
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ input_tokens: 12, output_tokens: 3, total_tokens: 15 });
   });
 
@@ -69,14 +69,14 @@ describe('llmCall usage', () => {
       return { inputTokens: tokens.in, outputTokens: tokens.out };
     };
     const response = { text: 'hi', tokens: { in: 8, out: 2 } };
-    const value = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL, usage: extractor }, () => response));
+    const value = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL, usage: extractor }, () => response));
     expect(value.ok && value.value).toBe(response);
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ input_tokens: 8, output_tokens: 2, total_tokens: 10, cost_usd: 12 });
   });
 
   it('lets call.usage() override the usage found in the response', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({}, () =>
+    const result = await meter.runSettled({}, () =>
       meter.llmCall({ model: PRICED_MODEL }, (call) => {
         call.usage({ inputTokens: 50, outputTokens: 5 });
         return openAiResponse(1, 1);
@@ -88,7 +88,7 @@ describe('llmCall usage', () => {
 
   it('leaves tokens and cost unknown (null, not 0) when a successful call carries no usage', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({}, async () => {
+    const result = await meter.runSettled({}, async () => {
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 10));
       await meter.llmCall({ model: PRICED_MODEL }, () => ({ text: 'no usage here' }));
     });
@@ -98,7 +98,7 @@ describe('llmCall usage', () => {
 
   it('does not read usage at all with usage: "none"', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL, usage: 'none' }, () => openAiResponse(10, 10)));
+    await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL, usage: 'none' }, () => openAiResponse(10, 10)));
     expect(sink.ofKind('llm_call')[0]!.input_tokens).toBeNull();
   });
 });
@@ -106,7 +106,7 @@ describe('llmCall usage', () => {
 describe('llmCall timing', () => {
   it('records time to first token and marks the call streaming when call.firstToken() is used', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () =>
+    await meter.runSettled({}, () =>
       meter.llmCall({ model: PRICED_MODEL }, async (call) => {
         await sleep(20);
         call.firstToken();
@@ -126,13 +126,13 @@ describe('llmCall timing', () => {
 
   it('keeps streaming as declared in the meta even without a first token', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL, streaming: true }, () => openAiResponse(1, 1)));
+    await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL, streaming: true }, () => openAiResponse(1, 1)));
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ streaming: true, ttft_ms: null });
   });
 
   it('records a cache hit reported by the caller', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () =>
+    await meter.runSettled({}, () =>
       meter.llmCall({ model: PRICED_MODEL }, (call) => {
         call.cacheHit();
         return openAiResponse(1, 1);
@@ -145,21 +145,21 @@ describe('llmCall timing', () => {
 describe('llmCall cost', () => {
   it('prefers the provider-reported usage.cost over the price table', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 5, { cost: 0.0042 })));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 5, { cost: 0.0042 })));
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ cost_usd: 0.0042, cost_source: 'provider' });
     expect(result.event!.cost_usd).toBe(0.0042);
   });
 
   it('uses a provider cost even for a model the price table does not know', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () => meter.llmCall({ model: UNPRICED_MODEL }, (call) => call.usage({ inputTokens: 1, outputTokens: 1, costUsd: 0.5 })));
+    await meter.runSettled({}, () => meter.llmCall({ model: UNPRICED_MODEL }, (call) => call.usage({ inputTokens: 1, outputTokens: 1, costUsd: 0.5 })));
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ cost_usd: 0.5, cost_source: 'provider' });
   });
 
   it('leaves cost null for an unknown model, makes the run cost null, and counts the run as cost-unknown', async () => {
     const { meter, sink } = harness();
-    const priced = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1)));
-    const unpriced = await meter.run({}, async () => {
+    const priced = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1)));
+    const unpriced = await meter.runSettled({}, async () => {
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1));
       await meter.llmCall({ model: UNPRICED_MODEL }, () => openAiResponse(1, 1));
     });
@@ -174,7 +174,7 @@ describe('llmCall cost', () => {
 
   it('prices calls with the built-in table when the model is a known one', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () => meter.llmCall({ model: 'openai/gpt-4o-2024-08-06' }, () => openAiResponse(1_000_000, 0)));
+    await meter.runSettled({}, () => meter.llmCall({ model: 'openai/gpt-4o-2024-08-06' }, () => openAiResponse(1_000_000, 0)));
     // gpt-4o: $2.50 per 1M input tokens.
     expect(sink.ofKind('llm_call')[0]!.cost_usd).toBeCloseTo(2.5, 9);
   });
@@ -193,7 +193,7 @@ describe('llmCall failures', () => {
     const { meter, sink } = harness();
     let caught: unknown;
     let after = false;
-    const result = await meter.run({}, async () => {
+    const result = await meter.runSettled({}, async () => {
       try {
         await meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject(error));
       } catch (err) {
@@ -212,7 +212,7 @@ describe('llmCall failures', () => {
   it('turns a synchronous throw inside llmCall into a rejection and records it', async () => {
     const { meter, sink } = harness();
     const boom = new Error('sync');
-    await meter.run({}, async () => {
+    await meter.runSettled({}, async () => {
       const p = meter.llmCall({ model: PRICED_MODEL }, () => {
         throw boom;
       });
@@ -223,7 +223,7 @@ describe('llmCall failures', () => {
 
   it('keeps run totals known when a failed call reported nothing (it billed nothing we can see)', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, async () => {
+    const result = await meter.runSettled({}, async () => {
       await meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject(httpError(429))).catch(() => undefined);
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 1));
     });
@@ -232,7 +232,7 @@ describe('llmCall failures', () => {
 
   it('counts usage a failed call did report', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({}, async () => {
+    const result = await meter.runSettled({}, async () => {
       await meter
         .llmCall({ model: PRICED_MODEL }, (call) => {
           call.usage({ inputTokens: 4, outputTokens: 0 });

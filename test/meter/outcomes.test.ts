@@ -6,7 +6,7 @@ import { PRICED_MODEL, codeError, harness, httpError, never, openAiResponse, sle
 describe('run outcomes', () => {
   it('ends a run whose function returns with success and hands back its value', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, () => 42);
+    const result = await meter.runSettled({}, () => 42);
     expect(result).toMatchObject({ ok: true, value: 42 });
     expect(result.event).toMatchObject({ outcome: 'success', success: true, partial: false, error_type: null, limits_exceeded: [] });
   });
@@ -14,7 +14,7 @@ describe('run outcomes', () => {
   it('ends with provider_error when an llmCall error escapes, and returns that very error', async () => {
     const { meter } = harness();
     const error = httpError(500);
-    const result = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject(error)));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject(error)));
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error).toBe(error);
     expect(result.event).toMatchObject({ outcome: 'provider_error', success: false, partial: false, error_type: 'server_error' });
@@ -24,7 +24,7 @@ describe('run outcomes', () => {
     const { meter } = harness();
     const original = codeError('ECONNRESET');
     const wrapped = new Error('agent gave up', { cause: new Error('step failed', { cause: original }) });
-    const result = await meter.run({}, async () => {
+    const result = await meter.runSettled({}, async () => {
       try {
         await meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject(original));
       } catch {
@@ -37,14 +37,14 @@ describe('run outcomes', () => {
 
   it('ends with invalid_request when a 400 escapes an llmCall', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject(httpError(400))));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject(httpError(400))));
     expect(result.event).toMatchObject({ outcome: 'invalid_request', error_type: 'invalid_request' });
   });
 
   it('ends with provider_error when an llmCall rejects with a non-object', async () => {
     const { meter } = harness();
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    const result = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject('rate limited')));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => Promise.reject('rate limited')));
     expect(!result.ok && result.error).toBe('rate limited');
     expect(result.event!.outcome).toBe('provider_error');
   });
@@ -52,7 +52,7 @@ describe('run outcomes', () => {
   it('ends with tool_error when a toolCall error escapes, and records the failed tool call', async () => {
     const { meter, sink } = harness();
     const error = new SyntaxError('bad json from tool');
-    const result = await meter.run({}, () =>
+    const result = await meter.runSettled({}, () =>
       meter.toolCall('parse', () => {
         throw error;
       }),
@@ -64,7 +64,7 @@ describe('run outcomes', () => {
 
   it('ends with tool_error when the agent code itself throws', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, () => {
+    const result = await meter.runSettled({}, () => {
       throw new TypeError('undefined is not a function');
     });
     expect(result.event).toMatchObject({ outcome: 'tool_error', error_type: 'TypeError' });
@@ -72,7 +72,7 @@ describe('run outcomes', () => {
 
   it('records a successful tool call', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({}, () => meter.toolCall('search', () => Promise.resolve(['a', 'b'])));
+    const result = await meter.runSettled({}, () => meter.toolCall('search', () => Promise.resolve(['a', 'b'])));
     expect(result).toMatchObject({ ok: true, value: ['a', 'b'] });
     expect(sink.ofKind('tool_call')[0]).toMatchObject({ tool: 'search', success: true, error: null, step_id: null });
     expect(result.event!.tool_calls).toBe(1);
@@ -81,7 +81,7 @@ describe('run outcomes', () => {
   it('ends with verification_failed when RunOutcomeError is thrown', async () => {
     const { meter } = harness();
     const error = new RunOutcomeError('verification_failed', 'answer did not cite a source');
-    const result = await meter.run({}, () => {
+    const result = await meter.runSettled({}, () => {
       throw error;
     });
     expect(!result.ok && result.error).toBe(error);
@@ -90,7 +90,7 @@ describe('run outcomes', () => {
 
   it('ends with the outcome set by run.setOutcome while still returning the value', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, (run) => {
+    const result = await meter.runSettled({}, (run) => {
       run.setOutcome('verification_failed', 'CitationMissing');
       return 'draft';
     });
@@ -100,7 +100,7 @@ describe('run outcomes', () => {
 
   it('ignores and counts an outcome that is not one of the eight', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, (run) => {
+    const result = await meter.runSettled({}, (run) => {
       run.setOutcome('kinda_ok' as never);
     });
     expect(result.event!.outcome).toBe('success');
@@ -111,7 +111,7 @@ describe('run outcomes', () => {
     const { meter } = harness();
     const controller = new AbortController();
     let runSignal: AbortSignal | undefined;
-    const pending = meter.run({ signal: controller.signal }, async (run) => {
+    const pending = meter.runSettled({ signal: controller.signal }, async (run) => {
       runSignal = run.signal;
       await never();
     });
@@ -127,7 +127,7 @@ describe('run outcomes', () => {
 
   it('ends with cancelled when the signal was aborted before the run started', async () => {
     const { meter } = harness();
-    const result = await meter.run({ signal: AbortSignal.abort() }, () => 'too late');
+    const result = await meter.runSettled({ signal: AbortSignal.abort() }, () => 'too late');
     expect(result.event).toMatchObject({ outcome: 'cancelled', partial: true });
   });
 
@@ -136,7 +136,7 @@ describe('run outcomes', () => {
     const controller = new AbortController();
     let second: Promise<unknown> | undefined;
     let calls = 0;
-    const result = await meter.run({ signal: controller.signal }, async () => {
+    const result = await meter.runSettled({ signal: controller.signal }, async () => {
       controller.abort();
       second = meter.llmCall({ model: PRICED_MODEL }, () => {
         calls++;
@@ -153,10 +153,10 @@ describe('run outcomes', () => {
     const { meter } = harness();
     const controller = new AbortController();
     const during: number[] = [];
-    await meter.run({ signal: controller.signal }, () => {
+    await meter.runSettled({ signal: controller.signal }, () => {
       during.push(getEventListeners(controller.signal, 'abort').length);
     });
-    await meter.run({ signal: controller.signal }, () => {
+    await meter.runSettled({ signal: controller.signal }, () => {
       throw new Error('failing runs clean up too');
     });
     expect(during).toEqual([1]);
@@ -167,7 +167,7 @@ describe('run outcomes', () => {
     const { meter } = harness();
     const thrown: unknown[] = [new Error('e'), 'string', 42, null, undefined, { weird: true }];
     for (const value of thrown) {
-      const result = await meter.run({}, () => {
+      const result = await meter.runSettled({}, () => {
         throw value;
       });
       expect(result.ok).toBe(false);

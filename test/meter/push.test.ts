@@ -15,7 +15,7 @@ describe.skipIf(skipPushgateway)(`the meter's Pushgateway push${pushgatewayTitle
   it('pushes a batch at close, grouped by job and flow, with only that flow in the group', async () => {
     const meter = createMeter({ runsDir: false, log: false, env: {}, pushgateway: { url: gateway.url, job: 'nightly_eval', flowId: 'alpha' } });
     for (const flowId of ['alpha', 'alpha', 'beta']) {
-      await meter.run({ flowId, agent: 'EVAL_AI' }, (run) => run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 10, completion_tokens: 2 } })));
+      await meter.runSettled({ flowId, agent: 'EVAL_AI' }, (run) => run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 10, completion_tokens: 2 } })));
     }
     await meter.close();
     expect(meter.diagnostics().sink_errors).toEqual({});
@@ -29,7 +29,7 @@ describe.skipIf(skipPushgateway)(`the meter's Pushgateway push${pushgatewayTitle
 
   it('counts an unreachable gateway as a sink error at close instead of throwing', async () => {
     const meter = createMeter({ runsDir: false, log: false, env: {}, onWarning: () => undefined, pushgateway: { url: 'http://127.0.0.1:1', job: 'x' } });
-    await meter.run({}, () => undefined);
+    await meter.runSettled({}, () => undefined);
     await expect(meter.close()).resolves.toBeUndefined();
     expect(meter.diagnostics().sink_errors.pushgateway).toBe(1);
   });

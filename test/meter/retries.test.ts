@@ -5,7 +5,7 @@ import { harness, nextMacrotask } from './fixtures.js';
 describe('retries', () => {
   it('counts retries by reason and sums their backoff in the RunEvent', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({}, () => {
+    const result = await meter.runSettled({}, () => {
       meter.retry('rate_limit', 1.5);
       meter.retry('rate_limit', 2.5);
       meter.retry('server_error', 0.25);
@@ -27,7 +27,7 @@ describe('retries', () => {
 
   it('numbers attempts per step, and separately for retries outside any step', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, async (run) => {
+    await meter.runSettled({}, async (run) => {
       run.retry('timeout');
       await run.step('a', () => {
         meter.retry('rate_limit');
@@ -42,7 +42,7 @@ describe('retries', () => {
 
   it('keeps an invalid reason as unknown and counts it', async () => {
     const { meter, sink, warnings } = harness();
-    const result = await meter.run({}, (run) => {
+    const result = await meter.runSettled({}, (run) => {
       run.retry('flaky_wifi' as RetryReason);
       run.retry(42 as unknown as RetryReason);
     });
@@ -55,7 +55,7 @@ describe('retries', () => {
 
   it('keeps the retry but drops an invalid backoff (counted as 0)', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, (run) => {
+    const result = await meter.runSettled({}, (run) => {
       run.retry('rate_limit', -1);
       run.retry('rate_limit', Number.NaN);
       run.retry('rate_limit', Number.POSITIVE_INFINITY);
@@ -71,8 +71,8 @@ describe('retries', () => {
 
   it('adds every run retry reasons to the snapshot distribution', async () => {
     const { meter } = harness();
-    await meter.run({}, () => meter.retry('rate_limit'));
-    await meter.run({}, () => {
+    await meter.runSettled({}, () => meter.retry('rate_limit'));
+    await meter.runSettled({}, () => {
       meter.retry('rate_limit');
       meter.retry('timeout');
     });
@@ -82,7 +82,7 @@ describe('retries', () => {
   it('records nothing for a retry after the run finished, and counts it as late', async () => {
     const { meter, sink } = harness();
     let held: Parameters<Parameters<typeof meter.run>[1]>[0] | undefined;
-    const result = await meter.run({}, (run) => {
+    const result = await meter.runSettled({}, (run) => {
       held = run;
     });
     held!.retry('rate_limit', 1);

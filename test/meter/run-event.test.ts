@@ -31,7 +31,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 describe('RunEvent', () => {
   it('carries every enzu field with the right type', async () => {
     const { meter } = harness();
-    const result = await meter.run({ runId: 'r-1', taskId: 'T-0099', attributes: { user_tier: 'gold' } }, async () => {
+    const result = await meter.runSettled({ runId: 'r-1', taskId: 'T-0099', attributes: { user_tier: 'gold' } }, async () => {
       meter.retry('rate_limit', 0.5);
       await meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(100, 20));
     });
@@ -63,7 +63,7 @@ describe('RunEvent', () => {
 
   it('measures elapsed_seconds on the monotonic clock, consistent with started_at and finished_at', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, () => sleep(30));
+    const result = await meter.runSettled({}, () => sleep(30));
     const event = result.event!;
     expect(event.elapsed_seconds).toBeGreaterThanOrEqual(0.025);
     expect(event.elapsed_seconds).toBeLessThan(10);
@@ -76,7 +76,7 @@ describe('RunEvent', () => {
 
   it('names the model that served most calls when the run does not name one', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, async () => {
+    const result = await meter.runSettled({}, async () => {
       await meter.llmCall({ model: UNPRICED_MODEL, provider: 'anthropic' }, () => openAiResponse(1, 1));
       await meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(1, 1));
       await meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(1, 1));
@@ -86,29 +86,29 @@ describe('RunEvent', () => {
 
   it('uses the provider and model the run names over the calls', async () => {
     const { meter } = harness({ defaults: { provider: 'openrouter' } });
-    const named = await meter.run({ provider: 'bedrock', model: 'claude' }, () => meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(1, 1)));
-    const defaulted = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(1, 1)));
+    const named = await meter.runSettled({ provider: 'bedrock', model: 'claude' }, () => meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(1, 1)));
+    const defaulted = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL, provider: 'openai' }, () => openAiResponse(1, 1)));
     expect(named.event).toMatchObject({ provider: 'bedrock', model: 'claude' });
     expect(defaulted.event).toMatchObject({ provider: 'openrouter', model: PRICED_MODEL });
   });
 
   it('leaves provider and model null for a run without LLM calls, with known zero tokens', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, () => meter.toolCall('t', () => 1));
+    const result = await meter.runSettled({}, () => meter.toolCall('t', () => 1));
     expect(result.event).toMatchObject({ provider: null, model: null, input_tokens: 0, output_tokens: 0, total_tokens: 0, cost_usd: 0, llm_calls: 0 });
   });
 
   it('carries app, session and user ids for logs and the store', async () => {
     const { meter } = harness();
-    const result = await meter.run({ appId: 'app', sessionId: 'sess', userId: 'u-1' }, () => 1);
+    const result = await meter.runSettled({ appId: 'app', sessionId: 'sess', userId: 'u-1' }, () => 1);
     expect(result.event).toMatchObject({ app_id: 'app', session_id: 'sess', user_id: 'u-1' });
-    const bare = await meter.run({}, () => 1);
+    const bare = await meter.runSettled({}, () => 1);
     expect(bare.event).toMatchObject({ app_id: null, session_id: null, user_id: null });
   });
 
   it('is the same object in the result, in the run_finished event and in the stats', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(3, 4)));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(3, 4)));
     const finished = sink.ofKind('run_finished')[0]!;
     expect(finished.event).toEqual(result.event);
     expect(finished.summary).toBe(result.summary);
@@ -120,7 +120,7 @@ describe('RunEvent', () => {
 describe('tier-1 summary', () => {
   it("starts with 'Execution time: ' and shows the RunEvent's elapsed time", async () => {
     const { meter } = harness();
-    const result = await meter.run({}, async () => {
+    const result = await meter.runSettled({}, async () => {
       await sleep(15);
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1234, 89));
     });
@@ -133,14 +133,14 @@ describe('tier-1 summary', () => {
 
   it('names the outcome and the limits of a run cut short', async () => {
     const { meter } = harness();
-    const result = await meter.run({ budget: { maxTokens: 1 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(5, 5)));
+    const result = await meter.runSettled({ budget: { maxTokens: 1 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(5, 5)));
     expect(result.summary).toContain('outcome: budget_exceeded');
     expect(result.summary).toContain('limits: max_tokens');
   });
 
   it('leaves unknown tokens and cost out rather than printing 0', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, () => meter.llmCall({ model: UNPRICED_MODEL, usage: 'none' }, () => 'x'));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: UNPRICED_MODEL, usage: 'none' }, () => 'x'));
     expect(result.summary).not.toContain('tokens');
     expect(result.summary).not.toContain('cost');
   });

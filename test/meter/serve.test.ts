@@ -6,7 +6,7 @@ import { createMeter } from '../../src/index.js';
 describe('meter.serve() and meter.metrics()', () => {
   it('serves what the meter recorded on /metrics, in the chosen profiles', async () => {
     const meter = createMeter({ runsDir: false, log: false, env: {}, prometheus: { profiles: ['default', 'arx'] } });
-    await meter.run({ flowId: 'triage', agent: 'SUPPORT_AI' }, (run) => run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 12, completion_tokens: 3 } })));
+    await meter.runSettled({ flowId: 'triage', agent: 'SUPPORT_AI' }, (run) => run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 12, completion_tokens: 3 } })));
     const server = await meter.serve({ port: 0 });
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

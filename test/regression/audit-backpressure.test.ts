@@ -23,7 +23,7 @@ function lines(path: string): string[] {
 async function loop(onFull: 'wait' | 'drop', calls: number): Promise<{ metrics: number; dropped: number }> {
   const runsDir = join(dir, `sdk-${onFull}`);
   const meter = createMeter({ runsDir, log: false, prometheus: false, env: {}, prices: PRICES, queueCapacity: 500, onFull, onWarning: () => undefined });
-  await meter.run({ runId: 'loop', flowId: 'f' }, async () => {
+  await meter.runSettled({ runId: 'loop', flowId: 'f' }, async () => {
     for (let i = 0; i < calls; i++) await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1, 1));
   });
   await meter.close();

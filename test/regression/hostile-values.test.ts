@@ -35,7 +35,7 @@ describe('hostile values', () => {
         throw new Error('getter');
       },
     } as unknown as Record<string, string>;
-    const result = await meter.run({ runId: 'hostile-attrs', flowId: 'f', attributes }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(2, 1)));
+    const result = await meter.runSettled({ runId: 'hostile-attrs', flowId: 'f', attributes }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(2, 1)));
     await meter.close();
     expect(result.ok).toBe(true);
     const dir = join(runsDir, 'hostile-attrs');
@@ -51,7 +51,7 @@ describe('hostile values', () => {
 
   it('drops token counts and costs past the sane bound, like NaN, so every total stays finite', async () => {
     const { meter } = harness();
-    const result = await meter.run({ flowId: 'f' }, async (run) => {
+    const result = await meter.runSettled({ flowId: 'f' }, async (run) => {
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1e308, 5));
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(1e308, 5));
       run.tokensIn(PRICED_MODEL, 1e300);
@@ -67,7 +67,7 @@ describe('hostile values', () => {
 
   it('keeps each usage field of the run on its own when one call reports a bad one', async () => {
     const { meter } = harness();
-    const result = await meter.run({ flowId: 'f' }, () =>
+    const result = await meter.runSettled({ flowId: 'f' }, () =>
       meter.llmCall({ model: PRICED_MODEL, usage: 'openai' }, () => ({ usage: { prompt_tokens: Number.NaN, completion_tokens: 5 } })),
     );
     // Before: output_tokens null on the run although the call said 5.

@@ -12,14 +12,14 @@ describe('regressions', () => {
   it('ends a run whose signal was aborted before it started with cancelled, not success', async () => {
     // Both promises had settled before the race; the function's result was listed first and won.
     const { meter } = harness();
-    const result = await meter.run({ signal: AbortSignal.abort() }, () => 'ran anyway');
+    const result = await meter.runSettled({ signal: AbortSignal.abort() }, () => 'ran anyway');
     expect(result.ok).toBe(false);
     expect(result.event).toMatchObject({ outcome: 'cancelled', partial: true });
   });
 
   it('ends a run that crosses its budget in synchronous code with budget_exceeded, not success', async () => {
     const { meter } = harness();
-    const result = await meter.run({ budget: { maxTokens: 10 } }, (run) => {
+    const result = await meter.runSettled({ budget: { maxTokens: 10 } }, (run) => {
       run.tokensIn(PRICED_MODEL, 11);
       return 'done';
     });
@@ -30,7 +30,7 @@ describe('regressions', () => {
   it('enforces maxCostUsd when known spend passes it, even after a call of unknown cost', async () => {
     // Known spend is a lower bound of the real spend: above the limit, the limit is crossed.
     const { meter } = harness();
-    const result = await meter.run({ budget: { maxCostUsd: 5 } }, async () => {
+    const result = await meter.runSettled({ budget: { maxCostUsd: 5 } }, async () => {
       await meter.llmCall({ model: UNPRICED_MODEL }, () => openAiResponse(1, 1));
       await meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 0));
       return 'spent $10+';
@@ -40,7 +40,7 @@ describe('regressions', () => {
 
   it('lists every limit a single call crossed', async () => {
     const { meter } = harness();
-    const result = await meter.run({ budget: { maxTokens: 5, maxCostUsd: 5 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 0)));
+    const result = await meter.runSettled({ budget: { maxTokens: 5, maxCostUsd: 5 } }, () => meter.llmCall({ model: PRICED_MODEL }, () => openAiResponse(10, 0)));
     expect(result.event!.limits_exceeded).toEqual(['max_tokens', 'max_cost_usd']);
     // The error names the first one.
     expect(!result.ok && result.error).toMatchObject({ limit: 'max_tokens' });
@@ -84,8 +84,8 @@ describe('regressions', () => {
       'budget.timeoutMs must be at most 2147483647 (about 24.8 days), got 2147483648; leave it out for no timeout',
     );
     const { meter } = harness();
-    await expect(meter.run({ budget: { timeoutMs: 30 * 24 * 3600 * 1000 } }, () => 'x')).rejects.toThrow(MeterConfigError);
-    const longest = await meter.run({ budget: { timeoutMs: 2 ** 31 - 1 } }, () => 'x');
+    await expect(meter.runSettled({ budget: { timeoutMs: 30 * 24 * 3600 * 1000 } }, () => 'x')).rejects.toThrow(MeterConfigError);
+    const longest = await meter.runSettled({ budget: { timeoutMs: 2 ** 31 - 1 } }, () => 'x');
     expect(longest.event!.outcome).toBe('success');
   });
 
@@ -140,7 +140,7 @@ describe('review findings, second round', () => {
 
   it('does not report an earlier handled failure as the error type of a verification failure', async () => {
     const { meter } = harness();
-    const result = await meter.run({}, async (run) => {
+    const result = await meter.runSettled({}, async (run) => {
       await run.llmCall({ model: PRICED_MODEL }, () => Promise.reject(Object.assign(new Error('429'), { status: 429 }))).catch(() => undefined);
       run.setOutcome('verification_failed');
     });
@@ -150,7 +150,7 @@ describe('review findings, second round', () => {
 
   it('keeps the meter-wide token cap when a run budget names the limit as undefined', async () => {
     const { meter } = harness({ budget: { maxTokens: 10 } });
-    const result = await meter.run({ budget: { maxTokens: undefined, maxCostUsd: 100 } }, async (run) => {
+    const result = await meter.runSettled({ budget: { maxTokens: undefined, maxCostUsd: 100 } }, async (run) => {
       await run.llmCall({ model: PRICED_MODEL }, () => openAiResponse(20, 5));
     });
     expect(result.event?.outcome).toBe('budget_exceeded');
@@ -160,7 +160,7 @@ describe('review findings, second round', () => {
   it('does not call the function of a run whose signal was aborted before it started', async () => {
     const { meter } = harness();
     let called = false;
-    const result = await meter.run({ signal: AbortSignal.abort() }, () => {
+    const result = await meter.runSettled({ signal: AbortSignal.abort() }, () => {
       called = true;
     });
     expect(called).toBe(false);
@@ -191,7 +191,7 @@ describe('review findings, second round', () => {
   it('behaves like a disabled meter after close: the function runs, nothing is recorded', async () => {
     const { meter, sink } = harness();
     await meter.close();
-    const result = await meter.run({}, () => 7);
+    const result = await meter.runSettled({}, () => 7);
     expect(result).toMatchObject({ ok: true, value: 7 });
     expect(result.event).toBeUndefined();
     expect(sink.events).toHaveLength(0);
@@ -201,7 +201,7 @@ describe('review findings, second round', () => {
 describe('steps still open when the run ends', () => {
   it('are closed as failed with run_ended, so in-flight counts built from events return to zero', async () => {
     const { meter, sink } = harness();
-    const result = await meter.run({ flowId: 'f', budget: { timeoutMs: 20 } }, async (run) => {
+    const result = await meter.runSettled({ flowId: 'f', budget: { timeoutMs: 20 } }, async (run) => {
       await run.step('slow', () => new Promise((resolve) => setTimeout(resolve, 200)));
     });
     expect(result.event?.outcome).toBe('timeout');

@@ -9,7 +9,7 @@ import { harness } from '../meter/fixtures.js';
 describe('prices from the maintained catalogue', () => {
   it('charges a long-context Claude Sonnet 4.5 call at the long-context rate', async () => {
     const { meter, sink } = harness({ prices: undefined });
-    await meter.run({}, () =>
+    await meter.runSettled({}, () =>
       meter.llmCall({ model: 'anthropic/claude-sonnet-4.5', provider: 'openrouter' }, () => ({ usage: { prompt_tokens: 300_000, completion_tokens: 1_000 } })),
     );
     await meter.flush();
@@ -19,14 +19,14 @@ describe('prices from the maintained catalogue', () => {
 
   it('resolves a router spelling of a dated snapshot', async () => {
     const { meter, sink } = harness({ prices: undefined });
-    await meter.run({}, () => meter.llmCall({ model: 'openai/gpt-4o-2024-08-06' }, () => ({ usage: { prompt_tokens: 1_000, completion_tokens: 100 } })));
+    await meter.runSettled({}, () => meter.llmCall({ model: 'openai/gpt-4o-2024-08-06' }, () => ({ usage: { prompt_tokens: 1_000, completion_tokens: 100 } })));
     await meter.flush();
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ cost_usd: 0.0035, cost_source: 'price_table' });
   });
 
   it('keeps the cost null, with no source, when neither the catalogue nor the user knows the model', async () => {
     const { meter, sink } = harness({ prices: undefined });
-    const result = await meter.run({}, () => meter.llmCall({ model: 'my-local-llama' }, () => ({ usage: { prompt_tokens: 10, completion_tokens: 1 } })));
+    const result = await meter.runSettled({}, () => meter.llmCall({ model: 'my-local-llama' }, () => ({ usage: { prompt_tokens: 10, completion_tokens: 1 } })));
     await meter.flush();
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ cost_usd: null, cost_source: null });
     expect(result.event?.cost_usd).toBeNull();

@@ -16,7 +16,7 @@ describe.skipIf(process.platform !== 'linux')('a runs folder or log file under /
       env: {},
       onWarning: () => undefined,
     });
-    const result = await meter.run({ flowId: 'f' }, () => meter.llmCall({ model: 'gpt-4o' }, () => openAiResponse(3, 2)));
+    const result = await meter.runSettled({ flowId: 'f' }, () => meter.llmCall({ model: 'gpt-4o' }, () => openAiResponse(3, 2)));
     await meter.close();
     expect(result.ok).toBe(true);
     expect(result.event).toMatchObject({ input_tokens: 3, output_tokens: 2 });

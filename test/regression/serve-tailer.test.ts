@@ -128,7 +128,7 @@ describe('serve tailer (issue 13.10, 13.11, 13.13)', () => {
 describe('smaller wrong numbers (issue 13.13)', () => {
   it('writes no cost_source when the price table estimate is past the bound', async () => {
     const { meter, sink } = harness({ prices: PRICES });
-    await meter.run({}, () => meter.llmCall({ model: PRICED_MODEL, usage: () => ({ inputTokens: 1e12, outputTokens: 1 }) }, () => 'x'));
+    await meter.runSettled({}, () => meter.llmCall({ model: PRICED_MODEL, usage: () => ({ inputTokens: 1e12, outputTokens: 1 }) }, () => 'x'));
     await meter.flush();
     expect(sink.ofKind('llm_call')[0]).toMatchObject({ input_tokens: 1e12, cost_usd: null, cost_source: null });
   });
@@ -137,7 +137,7 @@ describe('smaller wrong numbers (issue 13.13)', () => {
     const { meter, sink } = harness();
     const huge = 'm'.repeat(10 * 1024 * 1024);
     const t0 = performance.now();
-    await meter.run({}, async () => {
+    await meter.runSettled({}, async () => {
       for (let i = 0; i < 20; i++) await meter.llmCall({ model: huge }, () => ({ usage: { prompt_tokens: 1, completion_tokens: 1 } }));
     });
     await meter.flush();
@@ -147,7 +147,7 @@ describe('smaller wrong numbers (issue 13.13)', () => {
 
   it('names a label "unknown", not "undefined", when a JavaScript caller leaves the model out', async () => {
     const { meter, sink } = harness();
-    await meter.run({}, () => meter.llmCall({} as { model: string }, () => 'x'));
+    await meter.runSettled({}, () => meter.llmCall({} as { model: string }, () => 'x'));
     await meter.flush();
     expect(sink.ofKind('llm_call')[0]?.model).toBe('unknown');
     expect(meter.metrics()).not.toContain('undefined');
@@ -157,7 +157,7 @@ describe('smaller wrong numbers (issue 13.13)', () => {
     const runsDir = mkdtempSync(join(tmpdir(), 'flowmeter-corrupt-'));
     try {
       const meter = createMeter({ runsDir, log: false, prometheus: false, env: {} });
-      const good = await meter.run({ runId: 'good' }, () => 'ok');
+      const good = await meter.runSettled({ runId: 'good' }, () => 'ok');
       await meter.close();
       mkdirSync(join(runsDir, 'broken'));
       writeFileSync(join(runsDir, 'broken', 'run.json'), '{"run_id": "broken", "outcome": ');

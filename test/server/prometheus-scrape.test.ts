@@ -43,7 +43,7 @@ describe.skipIf(skip)(`a real Prometheus scraping flowmeter serve${skip ? ' (ski
     dir = mkdtempSync(join(tmpdir(), 'flowmeter-scrape-'));
     const runsDir = join(dir, 'runs');
     const meter = createMeter({ runsDir, log: false });
-    for (let i = 0; i < 3; i++) await meter.run({ flowId: 'scraped', agent: 'a' }, () => undefined);
+    for (let i = 0; i < 3; i++) await meter.runSettled({ flowId: 'scraped', agent: 'a' }, () => undefined);
     await meter.close();
 
     const listening = new Promise<MetricsServer>((resolve) => {

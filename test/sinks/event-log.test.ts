@@ -15,7 +15,7 @@ describe('EventLogSink (events.jsonl, the audit trail)', () => {
 
   it('keeps every event of a run, whole and in order, one JSON object per line', async () => {
     const meter = createMeter({ runsDir: dir, log: false, env: {} });
-    const result = await meter.run({ runId: 'r1', flowId: 'f' }, async (run) => {
+    const result = await meter.runSettled({ runId: 'r1', flowId: 'f' }, async (run) => {
       await run.step('plan', { model: 'gpt-4o' }, () => run.llmCall({ model: 'gpt-4o', provider: 'openai' }, () => ({ usage: { prompt_tokens: 10, completion_tokens: 5 } })));
       run.retry('rate_limit', 0.25);
       await run.toolCall('search', () => 'ok');
@@ -29,7 +29,7 @@ describe('EventLogSink (events.jsonl, the audit trail)', () => {
 
   it('is not written when eventLog is false', async () => {
     const meter = createMeter({ runsDir: dir, eventLog: false, log: false, env: {} });
-    await meter.run({ runId: 'r2' }, () => undefined);
+    await meter.runSettled({ runId: 'r2' }, () => undefined);
     await meter.close();
     expect(() => readFileSync(join(dir, 'r2', 'events.jsonl'))).toThrow(/ENOENT/);
     expect(readFileSync(join(dir, 'r2', 'metrics.jsonl'), 'utf8')).toBe('');

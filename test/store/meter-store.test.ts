@@ -74,7 +74,7 @@ describe('the meter and its store', () => {
     const meter = createMeter({ runsDir: false, log: false, env: {}, store: { path: join(locked, 'flowmeter.db') }, onWarning: (m) => warnings.push(m) });
     let finished = 0;
     for (let i = 0; i < 3; i++) {
-      await meter.run({ flowId: 'f' }, () => {
+      await meter.runSettled({ flowId: 'f' }, () => {
         finished++;
       });
     }

@@ -70,7 +70,7 @@ describe('retention', () => {
   it('runs in the background of a meter with a retention policy', async () => {
     const file = await agedStore();
     const meter = createMeter({ runsDir: false, log: false, env: {}, store: { path: file }, retention: { raw: '30d' } });
-    await meter.run({ flowId: 'f' }, () => undefined);
+    await meter.runSettled({ flowId: 'f' }, () => undefined);
     await meter.close();
     const store = SqliteStore.open(file);
     const page = await store.runs({ limit: 100 });

@@ -72,7 +72,7 @@ export async function runWorkflow(options: WorkflowOptions): Promise<WorkflowRun
   let runId = options.runId ?? '';
   let durationMs = 0;
   const t0 = performance.now();
-  const result = await meter.run(
+  const result = await meter.runSettled(
     {
       ...(options.runId !== undefined ? { runId: options.runId } : {}),
       flowId: plan.entry,
