@@ -5,7 +5,7 @@
  * or the input is wrong (one clear line, or `file:line:col:` diagnostics), 2 for usage, 130
  * when interrupted (Ctrl-C).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createMeter } from '../meter/meter.js';
@@ -26,7 +26,7 @@ import { RuntimeConfigError, ToolConfigError, createToolRegistry, loadRuntimeCon
 import type { RuntimeConfig, ToolRegistry } from '../runtime/tools/index.js';
 import type { CliIo } from './io.js';
 import { UserError } from './io.js';
-import { fileErrorReason, formatCompileDiagnostic } from './compile.js';
+import { printCompileDiagnostics, readSourceOrReason } from './compile.js';
 import { ProgressBar } from './progress.js';
 
 export interface RunCommandOptions {
@@ -92,11 +92,9 @@ export function parseInputs(pairs: readonly string[]): Record<string, string> {
 }
 
 function readSource(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${file}: ${fileErrorReason(err)}`);
-  }
+  const source = readSourceOrReason(file);
+  if ('reason' in source) throw new UserError(`cannot read ${file}: ${source.reason}`);
+  return source.text;
 }
 
 interface Prepared {
@@ -112,7 +110,7 @@ interface Prepared {
 async function prepare(o: RunCommandOptions, inputs: Record<string, string>, io: CliIo, ctx: RunContext): Promise<Prepared | number> {
   const text = readSource(o.file);
   const compiled = loadOrCompile({ file: o.file, text, level: o.level, compilerVersion: ctx.version, cacheDir: o.cacheDir, noCache: !o.cache });
-  for (const d of compiled.diagnostics) io.err(formatCompileDiagnostic(d, text));
+  printCompileDiagnostics(io, o.file, compiled.diagnostics, compiled.omitted ?? 0, text);
   if (compiled.plan === undefined) return 1;
   if (compiled.cacheError !== undefined) io.err(`flowmeter: warning: the plan cache could not be written (${String(compiled.cacheError)}); running without it`);
   let config: RuntimeConfig;

@@ -13,19 +13,21 @@ import type { OptLevel, Plan } from './plan.js';
 export interface PlanCompileResult {
   /** Present when the source has no errors. */
   readonly plan?: Plan;
-  /** Errors and warnings, sorted by position. */
+  /** Errors and warnings, sorted by position (the first ones when there were many). */
   readonly diagnostics: readonly Diagnostic[];
+  /** Diagnostics reported beyond those in `diagnostics`. */
+  readonly omitted: number;
 }
 
 export function compilePlan(file: string, text: string, level: OptLevel, compilerVersion: string): PlanCompileResult {
   const front = compileSource(file, text);
-  if (front.program === undefined) return { diagnostics: front.diagnostics };
+  if (front.program === undefined) return { diagnostics: front.diagnostics, omitted: front.omitted };
   try {
     const plan = optimize(lowerProgram(front.program, text, file, compilerVersion, front.diagnostics), level);
-    return { plan, diagnostics: front.diagnostics };
+    return { plan, diagnostics: front.diagnostics, omitted: front.omitted };
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     const internal: Diagnostic = { severity: 'error', file, line: 1, col: 1, message: `internal compiler error: ${reason}` };
-    return { diagnostics: [...front.diagnostics, internal] };
+    return { diagnostics: [...front.diagnostics, internal], omitted: front.omitted };
   }
 }
