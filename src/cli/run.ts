@@ -72,6 +72,15 @@ export interface RunContext {
   readonly version: string;
 }
 
+/**
+ * LLM calls in flight at once per graph when `--llm-concurrency` is not given. Without a
+ * bound, a flow of 100,000 independent asks started every call at once: about 10 KB of
+ * promises, closures, timers and async context per call in flight, 1.6 GB in all, and
+ * 100,000 simultaneous requests no provider's rate limit would accept. Flows with fewer
+ * parallel calls than this run exactly as before.
+ */
+export const DEFAULT_LLM_CONCURRENCY = 64;
+
 /** 128 + SIGINT, as shells report a command ended by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -217,7 +226,7 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
       inputs,
       print: (text) => io.out(text),
       ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
-      ...(o.llmConcurrency !== undefined ? { llmConcurrency: o.llmConcurrency } : {}),
+      llmConcurrency: o.llmConcurrency ?? DEFAULT_LLM_CONCURRENCY,
       retry: o.retries <= 0 ? false : { ...DEFAULT_RETRY, maxAttempts: o.retries + 1 },
       budget,
       execMode: provider.name === 'simulated' ? 'dry_run' : 'live',
