@@ -371,7 +371,11 @@ export class MeteringProxy {
         else if (upstreamError !== undefined) err = upstreamError;
         else if (o.streamError !== null) err = new StreamError(o.streamError);
         if (clientGone) this.metrics.clientDisconnect(upstream.name);
-        this.settle(call, release, keys, o.result(), err, o.model, meta.model);
+        // A call that failed after content reached the client may have been billed: with no
+        // usage seen, its usage is unknown (an empty report), not the nothing of a call that
+        // failed before any output.
+        const usage = o.result() ?? (err !== undefined && o.firstContent ? {} : undefined);
+        this.settle(call, release, keys, usage, err, o.model, meta.model);
         this.metrics.observeOverhead(upstream.name, endpoint, (own + bodyOwn) / 1000);
         this.metrics.request(upstream.name, endpoint, status);
       });

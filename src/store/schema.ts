@@ -177,7 +177,7 @@ export const RAW_TABLES: readonly TableSpec[] = [RUNS, STEPS, CALLS, RETRIES];
 export const ROLLUP_TABLES: readonly TableSpec[] = [CALL_ROLLUPS, RUN_ROLLUPS];
 
 /** The version this code writes. A database at a higher version was written by a newer flowmeter. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** What marks a database as flowmeter's (the `flowmeter_meta` row `app`). */
 export const APP_MARK = 'flowmeter';
@@ -220,7 +220,8 @@ export function migrations(dialect: Dialect): readonly (readonly string[])[] {
       index('runs_by_start', 'runs', 'start_ms, run_id'),
       index('runs_by_end', 'runs', 'end_ms'),
       index('runs_by_parent', 'runs', 'parent_run_id'),
-      index('calls_by_end', 'calls', 'end_ms'),
+      // PostgreSQL's calls key already leads with end_ms (migration 3 drops the index where it was made).
+      ...(dialect === 'sqlite' ? [index('calls_by_end', 'calls', 'end_ms')] : []),
       index('steps_by_run', 'steps', 'run_id'),
       // SQLite's primary keys already lead with the run id; PostgreSQL's lead with the partition column.
       ...(dialect === 'postgres'
@@ -229,6 +230,9 @@ export function migrations(dialect: Dialect): readonly (readonly string[])[] {
     ],
     // 2: minute, hour and day rollups with serialized sketches.
     [...ROLLUP_TABLES.map((t) => createTable(t, dialect))],
+    // 3: the slowest calls of a long window without sorting all of them; PostgreSQL's
+    // calls_by_end duplicated the leading column of its calls key and slowed every insert.
+    [index('calls_by_duration', 'calls', 'duration_ms DESC, run_id, seq'), ...(dialect === 'postgres' ? ['DROP INDEX IF EXISTS calls_by_end'] : [])],
   ];
 }
 

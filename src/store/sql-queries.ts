@@ -1,10 +1,10 @@
-import type { QuantileSketch } from '../stats/index.js';
+import { QuantileSketch, RunStats } from '../stats/index.js';
 import type { Outcome } from '../model/index.js';
 import type { CallCell, RunCell } from './rollup.js';
 import { CallAgg, RunAgg, latencyColumns } from './rollup.js';
 import { decodeCursor, pageSize } from './cursor.js';
 import type { SqlValue } from './rows.js';
-import type { CallQuery, CallRollup, RollupKey, RollupQuery, RollupSpan, RunQuery, RunRollup } from './store.js';
+import type { CallQuery, CallRollup, RollupQuery, RollupSpan, RunQuery, RunRollup } from './store.js';
 import { CALL_ROLLUP_COLUMNS, RUN_ROLLUP_COLUMNS } from './schema.js';
 import type { Tile } from './tiles.js';
 
@@ -87,6 +87,18 @@ export function callsQuery(query: CallQuery): Sql {
   return { text: `SELECT * FROM calls ${clause}ORDER BY ${order} LIMIT ?`, params };
 }
 
+/**
+ * `sql` (a slowest-first calls query) restricted to the `prefix` slowest calls of the whole
+ * table, read through calls_by_duration. Any call it returns ranks above every call outside
+ * the prefix, so when it returns the full limit, those are the query's answer.
+ */
+export function slowestPrefixQuery(sql: Sql, prefix: number): Sql {
+  const from = 'FROM calls ';
+  const at = sql.text.indexOf(from);
+  const inner = `FROM (SELECT * FROM calls INDEXED BY calls_by_duration ORDER BY duration_ms DESC, run_id ASC, seq ASC LIMIT ${Math.trunc(prefix)}) `;
+  return { text: `${sql.text.slice(0, at)}${inner}${sql.text.slice(at + from.length)}`, params: sql.params };
+}
+
 function keyFilter(query: RollupQuery, where: string[], params: SqlValue[]): void {
   for (const [column, value] of [
     ['app_id', query.app],
@@ -125,9 +137,6 @@ function mergeInto(sketch: QuantileSketch, value: unknown): void {
 const n = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const nOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : n(v));
 
-function keyOf(r: DbRow): RollupKey {
-  return { app_id: String(r.app_id), flow_id: String(r.flow_id), agent: String(r.agent), provider: String(r.provider), model: String(r.model) };
-}
 
 export function callAggFromDb(r: DbRow): CallAgg {
   const agg = new CallAgg();
@@ -159,47 +168,170 @@ export function runAggFromDb(r: DbRow): RunAgg {
   return agg;
 }
 
+/**
+ * What a rollup row read from a database was decoded from. A window that merges thousands
+ * of rows adds these bytes straight into its own sketches (`mergeRollupRow`), so a row's
+ * sketch objects are only built when someone reads them.
+ */
+export const ROLLUP_SOURCE: unique symbol = Symbol('flowmeter.rollupSource');
+
+export interface CallRollupSource {
+  readonly latency: Uint8Array | null;
+  readonly ttft: Uint8Array | null;
+  readonly tool: Uint8Array | null;
+}
+
+export interface RunRollupSource {
+  readonly stats: string;
+}
+
+function sketchOf(bytes: Uint8Array | null): QuantileSketch {
+  const sketch = new QuantileSketch();
+  if (bytes !== null) sketch.mergeBytes(bytes);
+  return sketch;
+}
+
+const bytesOrNull = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : (v as Uint8Array));
+
+/** A call rollup row read from a database: its sketches are decoded when first read. */
+class StoredCallRollup implements CallRollup {
+  readonly app_id: string;
+  readonly flow_id: string;
+  readonly agent: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly span: RollupSpan;
+  readonly bucket_ms: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly cache_hits: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly cached_input_tokens: number;
+  readonly total_tokens: number;
+  readonly cost_usd: number;
+  readonly cost_known: number;
+  readonly latency_p50_us: number | null;
+  readonly latency_p90_us: number | null;
+  readonly latency_p99_us: number | null;
+  readonly latency_max_us: number | null;
+  readonly tool_calls: number;
+  readonly tool_errors: number;
+  readonly [ROLLUP_SOURCE]: CallRollupSource;
+  #latency: QuantileSketch | undefined;
+  #ttft: QuantileSketch | undefined;
+  #tool: QuantileSketch | undefined;
+
+  constructor(r: DbRow) {
+    this.app_id = String(r.app_id);
+    this.flow_id = String(r.flow_id);
+    this.agent = String(r.agent);
+    this.provider = String(r.provider);
+    this.model = String(r.model);
+    this.span = String(r.span) as RollupSpan;
+    this.bucket_ms = n(r.bucket_ms);
+    this.requests = n(r.requests);
+    this.errors = n(r.errors);
+    this.cache_hits = n(r.cache_hits);
+    this.input_tokens = n(r.input_tokens);
+    this.output_tokens = n(r.output_tokens);
+    this.cached_input_tokens = n(r.cached_input_tokens);
+    this.total_tokens = n(r.total_tokens);
+    this.cost_usd = n(r.cost_usd);
+    this.cost_known = n(r.cost_known);
+    this.latency_p50_us = nOrNull(r.latency_p50_us);
+    this.latency_p90_us = nOrNull(r.latency_p90_us);
+    this.latency_p99_us = nOrNull(r.latency_p99_us);
+    this.latency_max_us = nOrNull(r.latency_max_us);
+    this.tool_calls = n(r.tool_calls);
+    this.tool_errors = n(r.tool_errors);
+    this[ROLLUP_SOURCE] = { latency: bytesOrNull(r.latency_sketch), ttft: bytesOrNull(r.ttft_sketch), tool: bytesOrNull(r.tool_sketch) };
+  }
+
+  get latency(): QuantileSketch {
+    return (this.#latency ??= sketchOf(this[ROLLUP_SOURCE].latency));
+  }
+
+  get ttft(): QuantileSketch {
+    return (this.#ttft ??= sketchOf(this[ROLLUP_SOURCE].ttft));
+  }
+
+  get tool_latency(): QuantileSketch {
+    return (this.#tool ??= sketchOf(this[ROLLUP_SOURCE].tool));
+  }
+}
+
+/** A run rollup row read from a database: its statistics are decoded when first read. */
+class StoredRunRollup implements RunRollup {
+  readonly app_id: string;
+  readonly flow_id: string;
+  readonly agent: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly span: RollupSpan;
+  readonly bucket_ms: number;
+  readonly outcome: Outcome;
+  readonly runs: number;
+  readonly true_positives: number;
+  readonly false_positives: number;
+  readonly false_negatives: number;
+  readonly true_negatives: number;
+  readonly [ROLLUP_SOURCE]: RunRollupSource;
+  #stats: RunStats | undefined;
+
+  constructor(r: DbRow) {
+    this.app_id = String(r.app_id);
+    this.flow_id = String(r.flow_id);
+    this.agent = String(r.agent);
+    this.provider = String(r.provider);
+    this.model = String(r.model);
+    this.span = String(r.span) as RollupSpan;
+    this.bucket_ms = n(r.bucket_ms);
+    this.outcome = String(r.outcome) as Outcome;
+    this.runs = n(r.runs);
+    this.true_positives = n(r.true_positives);
+    this.false_positives = n(r.false_positives);
+    this.false_negatives = n(r.false_negatives);
+    this.true_negatives = n(r.true_negatives);
+    this[ROLLUP_SOURCE] = { stats: String(r.stats) };
+  }
+
+  get stats(): RunStats {
+    if (this.#stats === undefined) {
+      this.#stats = new RunStats();
+      this.#stats.mergeJSON(JSON.parse(this[ROLLUP_SOURCE].stats));
+    }
+    return this.#stats;
+  }
+}
+
 export function callRollupFromDb(r: DbRow): CallRollup {
-  const agg = callAggFromDb(r);
-  return {
-    ...keyOf(r),
-    span: String(r.span) as RollupSpan,
-    bucket_ms: n(r.bucket_ms),
-    requests: agg.requests,
-    errors: agg.errors,
-    cache_hits: agg.cacheHits,
-    input_tokens: agg.inputTokens,
-    output_tokens: agg.outputTokens,
-    cached_input_tokens: agg.cachedInputTokens,
-    total_tokens: agg.totalTokens,
-    cost_usd: agg.costUsd,
-    cost_known: agg.costKnown,
-    latency_p50_us: nOrNull(r.latency_p50_us),
-    latency_p90_us: nOrNull(r.latency_p90_us),
-    latency_p99_us: nOrNull(r.latency_p99_us),
-    latency_max_us: nOrNull(r.latency_max_us),
-    latency: agg.latency,
-    ttft: agg.ttft,
-    tool_calls: agg.toolCalls,
-    tool_errors: agg.toolErrors,
-    tool_latency: agg.toolLatency,
-  };
+  return new StoredCallRollup(r);
 }
 
 export function runRollupFromDb(r: DbRow): RunRollup {
-  const agg = runAggFromDb(r);
-  return {
-    ...keyOf(r),
-    span: String(r.span) as RollupSpan,
-    bucket_ms: n(r.bucket_ms),
-    outcome: String(r.outcome) as Outcome,
-    runs: agg.runs,
-    stats: agg.stats,
-    true_positives: agg.truePositives,
-    false_positives: agg.falsePositives,
-    false_negatives: agg.falseNegatives,
-    true_negatives: agg.trueNegatives,
-  };
+  return new StoredRunRollup(r);
+}
+
+/** Adds a call rollup row's sketches to `agg`'s, from the stored bytes when the row came from a database. */
+export function mergeCallSketches(agg: CallAgg, row: CallRollup): void {
+  const source = (row as unknown as { [ROLLUP_SOURCE]?: CallRollupSource })[ROLLUP_SOURCE];
+  if (source === undefined) {
+    agg.latency.merge(row.latency);
+    agg.ttft.merge(row.ttft);
+    agg.toolLatency.merge(row.tool_latency);
+    return;
+  }
+  if (source.latency !== null) agg.latency.mergeBytes(source.latency);
+  if (source.ttft !== null) agg.ttft.mergeBytes(source.ttft);
+  if (source.tool !== null) agg.toolLatency.mergeBytes(source.tool);
+}
+
+/** Adds a run rollup row's statistics to `stats`, from the stored JSON when the row came from a database. */
+export function mergeRunStats(stats: RunStats, row: RunRollup): void {
+  const source = (row as unknown as { [ROLLUP_SOURCE]?: RunRollupSource })[ROLLUP_SOURCE];
+  if (source === undefined) stats.merge(row.stats);
+  else stats.mergeJSON(JSON.parse(source.stats));
 }
 
 /** Column values of a call rollup row, in CALL_ROLLUP_COLUMNS order. */

@@ -1,5 +1,6 @@
 import { RunStats } from '../stats/index.js';
 import { CallAgg } from './rollup.js';
+import { mergeCallSketches, mergeRunStats } from './sql-queries.js';
 import type { CallRollup, RollupQuery, RunRollup, Store } from './store.js';
 
 /** What a window can be split by. */
@@ -99,7 +100,7 @@ export async function windowGroups(store: Store, query: WindowQuery): Promise<Wi
   };
   for (const row of set.runs) {
     const g = group(keyOfRun(row, query.by));
-    g.runs.merge(row.stats);
+    mergeRunStats(g.runs, row);
     g.confusion.true_positives += row.true_positives;
     g.confusion.false_positives += row.false_positives;
     g.confusion.false_negatives += row.false_negatives;
@@ -109,19 +110,19 @@ export async function windowGroups(store: Store, query: WindowQuery): Promise<Wi
     const key = keyOfCall(row, query.by);
     if (key === null) continue;
     const g = group(key);
-    const agg = new CallAgg(row.latency, row.ttft, row.tool_latency);
-    agg.requests = row.requests;
-    agg.errors = row.errors;
-    agg.cacheHits = row.cache_hits;
-    agg.inputTokens = row.input_tokens;
-    agg.outputTokens = row.output_tokens;
-    agg.cachedInputTokens = row.cached_input_tokens;
-    agg.totalTokens = row.total_tokens;
-    agg.costUsd = row.cost_usd;
-    agg.costKnown = row.cost_known;
-    agg.toolCalls = row.tool_calls;
-    agg.toolErrors = row.tool_errors;
-    g.calls.merge(agg);
+    const agg = g.calls;
+    agg.requests += row.requests;
+    agg.errors += row.errors;
+    agg.cacheHits += row.cache_hits;
+    agg.inputTokens += row.input_tokens;
+    agg.outputTokens += row.output_tokens;
+    agg.cachedInputTokens += row.cached_input_tokens;
+    agg.totalTokens += row.total_tokens;
+    agg.costUsd += row.cost_usd;
+    agg.costKnown += row.cost_known;
+    agg.toolCalls += row.tool_calls;
+    agg.toolErrors += row.tool_errors;
+    mergeCallSketches(agg, row);
     if (row.requests > 0) {
       let m = g.models.get(row.model);
       if (m === undefined) {

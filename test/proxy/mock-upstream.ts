@@ -7,7 +7,11 @@
  *   x-mock-no-usage: 1           send no usage at all
  *   x-mock-chunks: n             content deltas in a stream (default 3)
  *   x-mock-chunk-delay-ms: n     pause between stream events (default: the server's)
+ *   x-mock-gzip: 1               gzip a JSON answer (content-encoding: gzip)
+ *   x-mock-stream-error: 1       stop a stream after its first content delta with the
+ *                                provider's error event (a 200 that failed mid-stream)
  */
+import { gzipSync } from 'node:zlib';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -95,18 +99,23 @@ async function answer(req: IncomingMessage, res: ServerResponse, text: string, o
   const words = Array.from({ length: n }, (_, i) => WORDS[i % WORDS.length]!);
   const stream = body.stream === true;
   const sse = new SseWriter(res, delay, aborted);
+  const gzip = header(req, 'x-mock-gzip') === '1';
+  const ok = (answerBody: unknown): void => (gzip ? sendGzip(res, answerBody) : send(res, 200, answerBody));
+  const failAfterFirst = header(req, 'x-mock-stream-error') === '1';
+  const cut = (events: Event[], firstContent: number, error: Event): Event[] => (failAfterFirst ? [...events.slice(0, firstContent + 1), error] : events);
   if (path.endsWith('/chat/completions')) {
-    if (!stream) return send(res, 200, chatCompletion(model, words.join(''), noUsage));
-    return sse.run(chatStream(model, words, noUsage, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true));
+    if (!stream) return ok(chatCompletion(model, words.join(''), noUsage));
+    const events = chatStream(model, words, noUsage, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true);
+    return sse.run(cut(events, 1, [null, JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })]));
   }
   if (path.endsWith('/responses')) {
-    if (!stream) return send(res, 200, response(model, words.join(''), 'completed', noUsage));
+    if (!stream) return ok(response(model, words.join(''), 'completed', noUsage));
     return sse.run(responsesStream(model, words, noUsage));
   }
-  if (path.endsWith('/embeddings')) return send(res, 200, embeddings(model, body.encoding_format === 'base64', noUsage));
+  if (path.endsWith('/embeddings')) return ok(embeddings(model, body.encoding_format === 'base64', noUsage));
   if (anthropic) {
-    if (!stream) return send(res, 200, message(model, words.join(''), noUsage));
-    return sse.run(messagesStream(model, words, noUsage));
+    if (!stream) return ok(message(model, words.join(''), noUsage));
+    return sse.run(cut(messagesStream(model, words, noUsage), 3, ['error', JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })]));
   }
   return send(res, 404, { error: { message: `Invalid URL (${req.method ?? ''} ${path})`, type: 'invalid_request_error', param: null, code: null } });
 }
@@ -115,6 +124,12 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_mock', ...headers });
   res.end(text);
+}
+
+function sendGzip(res: ServerResponse, body: unknown): void {
+  const bytes = gzipSync(JSON.stringify(body));
+  res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': bytes.length, 'x-request-id': 'req_mock' });
+  res.end(bytes);
 }
 
 type Event = readonly [name: string | null, data: string];

@@ -119,6 +119,26 @@ describe.each(backends)('the $name store', (backend) => {
     expect(rollups.calls.reduce((n, r) => n + r.requests, 0)).toBe(events.filter((e) => e.kind === 'llm_call').length);
   });
 
+  it('writes a bulk batch of calls with awkward text exactly, and once when replayed', async () => {
+    // 1,500 calls in one batch: PostgreSQL takes its COPY path for batches this large.
+    const events = runEvents({ runId: 'bulk', startMs: T0, calls: Array.from({ length: 1_500 }, (_, i) => 10 + (i % 7)) });
+    const awkward = ['tab\there', 'line\nbreak', 'back\\slash', 'carriage\rreturn', '\\N', 'ünïcödé ✓'];
+    let n = 0;
+    const edited = events.map((e) => (e.kind === 'llm_call' && n < awkward.length ? { ...e, error_type: 'provider_error', error_message: awkward[n++] } : e));
+    const first = await store.write(new BatchBuilder().build(edited));
+    expect(first.calls).toBe(1_500);
+    const again = await store.write(new BatchBuilder().build(edited));
+    expect(again.calls).toBe(0);
+    expect(again.duplicates).toBeGreaterThanOrEqual(1_500);
+    const detail = await store.run('bulk');
+    expect(detail!.calls).toHaveLength(1_500);
+    expect(detail!.calls.slice(0, awkward.length).map((c) => c.error_message)).toEqual(awkward);
+    expect(detail!.calls[awkward.length]!.error_message).toBeNull();
+    expect(detail!.calls.reduce((sum, c) => sum + c.duration_ms, 0)).toBe(events.reduce((sum, e) => sum + (e.kind === 'llm_call' ? e.duration_ms : 0), 0));
+    const rollups = await store.rollups({ since: T0, until: T0 + 3_600_000 });
+    expect(rollups.calls.reduce((sum, r) => sum + r.requests, 0)).toBe(1_500);
+  });
+
   it('pages through runs newest first with a cursor and filters', async () => {
     for (const spec of fleet(23, 60 * 60_000)) await writeAll(store, runEvents(spec));
     const seen: string[] = [];
@@ -155,6 +175,19 @@ describe.each(backends)('the $name store', (backend) => {
     expect(slowest.map((c) => c.duration_ms)).toEqual([900, 40]);
     const all = await store.calls({ limit: 3, kind: 'llm' });
     expect(all.map((c) => c.duration_ms)).toEqual([3000, 900, 700]);
+  });
+
+  it('finds the slowest calls of a short window among many slower calls outside it', async () => {
+    // More slow calls outside the window than a store reads from its slowest-first index before sorting the window itself.
+    await writeAll(store, runEvents({ runId: 'busy', startMs: T0 + 3_600_000, calls: Array.from({ length: 6_000 }, (_, i) => 500 + (i % 50)) }));
+    await writeAll(store, runEvents({ runId: 'quiet', startMs: T0, calls: [5, 7, 6] }));
+    const slowest = await store.calls({ since: T0, until: T0 + 60_000, limit: 2 });
+    expect(slowest.map((c) => [c.run_id, c.duration_ms])).toEqual([
+      ['quiet', 7],
+      ['quiet', 6],
+    ]);
+    const overall = await store.calls({ limit: 2 });
+    expect(overall.map((c) => c.duration_ms)).toEqual([549, 549]);
   });
 
   it('rolls calls and runs up per minute, hour and day, and a window merges to the exact counts and 1% percentiles', async () => {

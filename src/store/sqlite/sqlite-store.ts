@@ -52,7 +52,7 @@ import type {
   WriteResult,
 } from '../store.js';
 import { tileWindow } from '../tiles.js';
-import { rollupQueries } from '../sql-queries.js';
+import { rollupQueries, slowestPrefixQuery } from '../sql-queries.js';
 
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's transaction (SQLite `busy_timeout`). Default 5,000 ms. */
@@ -97,6 +97,9 @@ function explain(path: string, err: unknown): StoreError {
   if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM') return new StoreError(`${path} cannot be opened for writing (${message})`);
   return new StoreError(`${path}: ${message}`);
 }
+
+/** How many of the table's slowest calls a slowest-first query reads before it sorts its window instead. */
+const SLOWEST_PREFIX_ROWS = 5_000;
 
 /**
  * The embedded store: one SQLite file in WAL mode, written by any number of processes
@@ -289,8 +292,18 @@ export class SqliteStore implements Store {
 
   calls(query: CallQuery): Promise<StoredCall[]> {
     return this.#read(() => {
+      const all = (sql: { text: string; params: SqlValue[] }): Record<string, unknown>[] =>
+        this.#db.prepare<SqlValue[]>(sql.text).all(...sql.params) as Record<string, unknown>[];
       const sql = callsQuery(query);
-      return (this.#db.prepare<SqlValue[]>(sql.text).all(...sql.params) as Record<string, unknown>[]).map(callFromDb);
+      if (query.order !== 'newest') {
+        // The slowest calls of a long window: the globally slowest calls are read first (a
+        // bounded walk of calls_by_duration) and filtered; when enough of them fall in the
+        // window they are its slowest. Otherwise the window is small: sort it.
+        const limit = sql.params[sql.params.length - 1] as number;
+        const prefix = all(slowestPrefixQuery(sql, SLOWEST_PREFIX_ROWS));
+        if (prefix.length >= limit) return prefix.map(callFromDb);
+      }
+      return all(sql).map(callFromDb);
     });
   }
 
