@@ -46,12 +46,18 @@ function isSpace(c: string): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v' || c === '\uFEFF';
 }
 
+// Character codes, not regular expressions: these run once or twice per character of the
+// file, and a megabyte of input must lex in well under a second.
 function isIdentStart(c: string): boolean {
-  return /^[A-Za-z_]$/.test(c);
+  if (c.length !== 1) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || x === 95;
 }
 
 function isIdentPart(c: string): boolean {
-  return /^[A-Za-z0-9_]$/.test(c);
+  if (c.length !== 1) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95;
 }
 
 /** 1-based line and column (in code points) of UTF-16 offset `offset`, counting lines as `lex` does. */
