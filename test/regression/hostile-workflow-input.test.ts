@@ -51,6 +51,8 @@ const INPUTS: readonly { readonly name: string; readonly content: () => string |
   { name: '1 MB of `}`', content: () => '}'.repeat(MB) },
   { name: '1 MB of unterminated strings', content: () => '"\n'.repeat(MB / 2) },
   { name: '1 MB of one line of stray characters', content: () => '#'.repeat(MB) },
+  { name: '1 MB of `{` inside a flow', content: () => `agent A {\n  @entry flow main() {\n${'{'.repeat(MB)}` },
+  { name: '1 MB of `ask(` on one line inside a flow', content: () => `agent A {\n  @entry flow main() {\n${'ask('.repeat(MB / 4)}` },
   { name: '100k undefined variables', content: () => `agent A {\n  @entry flow main() {\n${'    ask(y)\n'.repeat(100_000)}  }\n}\n` },
 ];
 
@@ -99,6 +101,8 @@ function expectCappedReport(r: CliResult & { file: string }): void {
   // A screenful, not megabytes: 20 diagnostics of at most three lines of ~160 characters.
   expect(text.length).toBeLessThan(40_000);
   expect(CONTROL.test(text)).toBe(false);
+  // Deep or long input is the program's mistake, never a crash of the compiler.
+  expect(text).not.toContain('internal compiler error');
   expect(r.ms).toBeLessThan(HANG_GUARD_MS);
 }
 
@@ -162,5 +166,16 @@ describe('hostile workflow input', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toEqual(['flowmeter: cannot read /dev/zero: larger than 16 MiB (the limit for a workflow source): is it a workflow?']);
     expect(r.ms).toBeLessThan(HANG_GUARD_MS);
+  });
+});
+
+describe('names and messages from the command line', () => {
+  it('never echo control characters in a file name', async () => {
+    const stderr: string[] = [];
+    const code = await main(['run', join(dir, 'missing-\u001b]0;pwned\u0007.ais'), '--dry-run'], { out: () => undefined, err: (l) => stderr.push(l) });
+    expect(code).toBe(1);
+    expect(stderr).toHaveLength(1);
+    expect(CONTROL.test(stderr[0]!)).toBe(false);
+    expect(stderr[0]).toContain('missing-\\u{1b}]0;pwned\\u{7}.ais: no such file or directory');
   });
 });
