@@ -49,10 +49,10 @@ interface Frame {
   readonly call?: IrNode;
 }
 
-function expandFlow(name: string, lookup: (name: string) => IrFlow | undefined, footprints: CalleeFootprints): IrFlow {
+function expandFlow(name: string, lookup: (name: string) => IrFlow | undefined, footprints: CalleeFootprints, sizes: Map<string, number>): IrFlow {
   const root = lookup(name);
   if (root === undefined) throw new Error(`inline: no flow "${name}"`);
-  checkInlinedSize(root, lookup);
+  checkInlinedSize(root, lookup, sizes);
   const out: IrNode[] = [];
   const onPath = new Set<string>([name]);
   let spliced = false;
@@ -119,8 +119,7 @@ function expandFlow(name: string, lookup: (name: string) => IrFlow | undefined, 
  * that doubles at every level is refused at once, at the call in `root` that crosses the
  * limit.
  */
-function checkInlinedSize(root: IrFlow, lookup: (name: string) => IrFlow | undefined): void {
-  const size = new Map<string, number>();
+function checkInlinedSize(root: IrFlow, lookup: (name: string) => IrFlow | undefined, size: Map<string, number>): void {
   const sizeOf = (flow: IrFlow): number => flow.nodes.reduce((sum, n) => sum + (isInlinable(n) ? (size.get(n.op.callee) ?? 0) : 1), 0);
   for (const n of root.nodes) {
     if (isInlinable(n)) visitCalleesFirst(n.op.callee, lookup, (c) => size.has(c), (c) => size.set(c, 0), (c, flow) => size.set(c, flow === undefined ? 0 : sizeOf(flow)));
@@ -142,11 +141,13 @@ function checkInlinedSize(root: IrFlow, lookup: (name: string) => IrFlow | undef
 export function inlineFlows(plan: Plan): Flows {
   const lookup = planFlows(plan.flows);
   const footprints = flowFootprints(lookup);
+  /** Each flow's node count after inlining, shared by every flow that is kept. */
+  const sizes = new Map<string, number>();
   const flows: Record<string, IrFlow> = {};
   const pending = [plan.entry];
   for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
     if (Object.hasOwn(flows, name)) continue;
-    const flow = expandFlow(name, lookup, footprints);
+    const flow = expandFlow(name, lookup, footprints, sizes);
     flows[name] = flow;
     for (const n of flow.nodes) {
       for (const leaf of n.op.kind === 'switch' ? n.op.cases.map((c) => c.op) : [n.op]) if (leaf.kind === 'call') pending.push(leaf.callee);
