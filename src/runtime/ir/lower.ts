@@ -214,18 +214,19 @@ export function lowerProgram(
 /** Every cross-agent call in a flow, in source order (switch cases and defaults included). */
 function flowCalls(flow: Flow): OpCall[] {
   const calls: OpCall[] = [];
-  // A walk over the tree's plain objects in field order, so every statement form that holds
-  // a call is covered without listing them; the tree is shallow, the stack short.
+  // A walk over the tree's nodes (the objects with a `kind`) in field order, so every
+  // statement form that holds a call is covered without listing them. Names and spans have
+  // no `kind` and hold no calls, so the walk does not enter them.
   const stack: unknown[] = [flow.body];
   while (stack.length > 0) {
     const value = stack.pop();
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
-    } else if (typeof value === 'object' && value !== null) {
+    } else if (typeof value === 'object' && value !== null && 'kind' in value) {
       const node = value as { kind?: unknown; agent?: unknown };
       if (node.kind === 'op' && node.agent !== undefined) calls.push(value as OpCall);
       const fields = Object.values(value);
-      for (let i = fields.length - 1; i >= 0; i--) stack.push(fields[i]);
+      for (let i = fields.length - 1; i >= 0; i--) if (typeof fields[i] === 'object') stack.push(fields[i]);
     }
   }
   return calls;
