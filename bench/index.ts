@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { printResults } from './harness.js';
 import type { BenchResult } from './harness.js';
 
-const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render', 'scheduler-dag', 'store-ingest', 'store-query', 'proxy-overhead'] as const;
+const GROUPS = ['sdk-llm-call', 'recorder-observe', 'prometheus-render', 'scheduler-dag', 'compile', 'store-ingest', 'store-query', 'proxy-overhead'] as const;
 type Group = (typeof GROUPS)[number];
 
 async function runGroup(group: Group): Promise<BenchResult[]> {
@@ -23,6 +23,8 @@ async function runGroup(group: Group): Promise<BenchResult[]> {
       return (await import('./prometheus-render.js')).benchPrometheusRender();
     case 'scheduler-dag':
       return (await import('./scheduler-dag.js')).benchSchedulerDag();
+    case 'compile':
+      return (await import('./compile.js')).benchCompile();
     case 'store-ingest':
       return (await import('./store-ingest.js')).benchStoreIngest();
     case 'store-query':

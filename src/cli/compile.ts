@@ -13,10 +13,11 @@
  * argv in that form before commander sees it.
  */
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { formatDiagnostic } from '../runtime/ais/index.js';
+import { safeMessage } from '../runtime/ais/diagnostics.js';
 import type { Diagnostic } from '../runtime/ais/index.js';
 import { compilePlan } from '../runtime/ir/compile-plan.js';
 import { EMIT_FORMATS, emitPlan } from '../runtime/ir/emit.js';
@@ -24,6 +25,7 @@ import type { EmitFormat } from '../runtime/ir/emit.js';
 import type { OptLevel } from '../runtime/ir/plan.js';
 import { validatePlan } from '../runtime/ir/validate.js';
 import type { CliIo } from './io.js';
+import { SourceTooLargeError, readWorkflowSource } from './source-file.js';
 
 export const DEFAULT_OPT_LEVEL: OptLevel = 'O1';
 
@@ -88,20 +90,43 @@ export function fileErrorReason(err: unknown): string {
 
 /** Warnings as one `file:line:col: warning: message` line; errors with the source line and carets. */
 export function formatCompileDiagnostic(d: Diagnostic, text: string): string {
-  return d.severity === 'warning' ? `${d.file}:${d.line}:${d.col}: warning: ${d.message}` : formatDiagnostic(d, text);
+  return d.severity === 'warning' ? safeMessage(`${d.file}:${d.line}:${d.col}: warning: ${d.message}`) : formatDiagnostic(d, text);
+}
+
+/** Diagnostics printed by `compile` and `run`; the rest are counted in one line. */
+export const MAX_PRINTED_DIAGNOSTICS = 20;
+
+/**
+ * Prints the first `MAX_PRINTED_DIAGNOSTICS` diagnostics, then how many more there were:
+ * a file of garbage answers with a screenful, not megabytes (gcc's -fmax-errors, rustc's
+ * "aborting due to N previous errors").
+ */
+export function printCompileDiagnostics(io: CliIo, file: string, diagnostics: readonly Diagnostic[], omitted: number, text: string): void {
+  for (const d of diagnostics.slice(0, MAX_PRINTED_DIAGNOSTICS)) io.err(formatCompileDiagnostic(d, text));
+  const total = diagnostics.length + omitted;
+  const rest = total - Math.min(diagnostics.length, MAX_PRINTED_DIAGNOSTICS);
+  if (rest > 0) io.err(safeMessage(`${file}: ${rest.toLocaleString('en-US')} more diagnostic${rest === 1 ? '' : 's'} not shown (${total.toLocaleString('en-US')} in all)`));
+}
+
+/** The workflow's text, or a one-line reason it cannot be read. */
+export function readSourceOrReason(file: string): { text: string } | { reason: string } {
+  try {
+    return { text: readWorkflowSource(file) };
+  } catch (err) {
+    return { reason: err instanceof SourceTooLargeError ? err.message : fileErrorReason(err) };
+  }
 }
 
 /** Runs `flowmeter compile`; returns the exit code. */
 export function compileCommand(o: CompileCommandOptions, io: CliIo): number {
-  let text: string;
-  try {
-    text = readFileSync(o.file, 'utf8');
-  } catch (err) {
-    io.err(`flowmeter: cannot read ${o.file}: ${fileErrorReason(err)}`);
+  const source = readSourceOrReason(o.file);
+  if ('reason' in source) {
+    io.err(safeMessage(`flowmeter: cannot read ${o.file}: ${source.reason}`));
     return 1;
   }
-  const { plan, diagnostics } = compilePlan(o.file, text, o.level, o.compilerVersion ?? compilerVersion());
-  for (const d of diagnostics) io.err(formatCompileDiagnostic(d, text));
+  const { text } = source;
+  const { plan, diagnostics, omitted } = compilePlan(o.file, text, o.level, o.compilerVersion ?? compilerVersion());
+  printCompileDiagnostics(io, o.file, diagnostics, omitted, text);
   if (plan === undefined) return 1;
   const issues = validatePlan(plan);
   if (issues.length > 0) {

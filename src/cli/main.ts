@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { CliIo } from './io.js';
 import { UserError, processIo } from './io.js';
+import { safeMessage } from '../runtime/ais/diagnostics.js';
 import { normalizeOptArgs, registerCompile } from './compile.js';
 import { registerPrices } from './prices.js';
 import { registerProxy } from './proxy.js';
@@ -156,7 +157,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof UserError) {
-      io.err(`flowmeter: ${err.message}`);
+      // The message may quote a file name or a plan's labels: no control character reaches the terminal.
+      io.err(`flowmeter: ${err.message}`.split('\n').map(safeMessage).join('\n'));
       return 1;
     }
     throw err;

@@ -57,7 +57,7 @@ export function registerRun(cli: Command, io: CliIo, setCode: (code: number) => 
     .option('--repeat <n>', 'run the workflow n times and print the p50/p95/p99 snapshot', positiveInt, 1)
     .option('--parallel <n>', 'runs of --repeat in flight at once', positiveInt, 1)
     .option('--concurrency <n>', 'most workflow nodes in flight at once (per graph: at -O0 each called flow has its own)', positiveInt)
-    .option('--llm-concurrency <n>', 'most LLM calls in flight at once (per graph, like --concurrency)', positiveInt)
+    .option('--llm-concurrency <n>', 'most LLM calls in flight at once (per graph, like --concurrency; default 64)', positiveInt)
     .option('--retries <n>', 'retries of a rate-limited, timed-out or 5xx call (exponential backoff, Retry-After honoured)', nonNegativeInt, 2)
     .option('--timeout <ms>', 'end a run after this long (outcome timeout), aborting calls in flight', positiveNumber)
     .option('--max-cost-usd <usd>', 'budget per run: stop before the next paid call once spent', positiveNumber)

@@ -5,7 +5,7 @@
  * or the input is wrong (one clear line, or `file:line:col:` diagnostics), 2 for usage, 130
  * when interrupted (Ctrl-C).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createMeter } from '../meter/meter.js';
@@ -26,7 +26,7 @@ import { RuntimeConfigError, ToolConfigError, createToolRegistry, loadRuntimeCon
 import type { RuntimeConfig, ToolRegistry } from '../runtime/tools/index.js';
 import type { CliIo } from './io.js';
 import { UserError } from './io.js';
-import { fileErrorReason, formatCompileDiagnostic } from './compile.js';
+import { printCompileDiagnostics, readSourceOrReason } from './compile.js';
 import { ProgressBar } from './progress.js';
 
 export interface RunCommandOptions {
@@ -72,6 +72,15 @@ export interface RunContext {
   readonly version: string;
 }
 
+/**
+ * LLM calls in flight at once per graph when `--llm-concurrency` is not given. Without a
+ * bound, a flow of 100,000 independent asks started every call at once: about 10 KB of
+ * promises, closures, timers and async context per call in flight, 1.6 GB in all, and
+ * 100,000 simultaneous requests no provider's rate limit would accept. Flows with fewer
+ * parallel calls than this run exactly as before.
+ */
+export const DEFAULT_LLM_CONCURRENCY = 64;
+
 /** 128 + SIGINT, as shells report a command ended by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -92,11 +101,9 @@ export function parseInputs(pairs: readonly string[]): Record<string, string> {
 }
 
 function readSource(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${file}: ${fileErrorReason(err)}`);
-  }
+  const source = readSourceOrReason(file);
+  if ('reason' in source) throw new UserError(`cannot read ${file}: ${source.reason}`);
+  return source.text;
 }
 
 interface Prepared {
@@ -112,7 +119,7 @@ interface Prepared {
 async function prepare(o: RunCommandOptions, inputs: Record<string, string>, io: CliIo, ctx: RunContext): Promise<Prepared | number> {
   const text = readSource(o.file);
   const compiled = loadOrCompile({ file: o.file, text, level: o.level, compilerVersion: ctx.version, cacheDir: o.cacheDir, noCache: !o.cache });
-  for (const d of compiled.diagnostics) io.err(formatCompileDiagnostic(d, text));
+  printCompileDiagnostics(io, o.file, compiled.diagnostics, compiled.omitted ?? 0, text);
   if (compiled.plan === undefined) return 1;
   if (compiled.cacheError !== undefined) io.err(`flowmeter: warning: the plan cache could not be written (${String(compiled.cacheError)}); running without it`);
   let config: RuntimeConfig;
@@ -219,7 +226,7 @@ export async function runCommand(o: RunCommandOptions, io: CliIo, ctx: RunContex
       inputs,
       print: (text) => io.out(text),
       ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
-      ...(o.llmConcurrency !== undefined ? { llmConcurrency: o.llmConcurrency } : {}),
+      llmConcurrency: o.llmConcurrency ?? DEFAULT_LLM_CONCURRENCY,
       retry: o.retries <= 0 ? false : { ...DEFAULT_RETRY, maxAttempts: o.retries + 1 },
       budget,
       execMode: provider.name === 'simulated' ? 'dry_run' : 'live',

@@ -4,9 +4,18 @@
  * apxm expands a flow call into the caller's dataflow graph, so a flow that reaches itself
  * through calls (A.f → B.g → A.f, or A.f → A.f) would never finish expanding. A depth-first
  * search in source order reports each back edge once, at the call that closes the cycle.
+ *
+ * The search keeps its own stack rather than recursing: a chain of calls 10,000 agents deep
+ * is a legal program, and must not overflow the JavaScript stack.
  */
 import type { DiagnosticBag } from './diagnostics.js';
 import type { CallEdge } from './program-index.js';
+
+interface Frame {
+  readonly node: string;
+  readonly edges: readonly CallEdge[];
+  next: number;
+}
 
 export function checkCycles(edges: readonly CallEdge[], diags: DiagnosticBag): void {
   const out = new Map<string, CallEdge[]>();
@@ -16,24 +25,42 @@ export function checkCycles(edges: readonly CallEdge[], diags: DiagnosticBag): v
     out.set(e.from, list);
   }
   const done = new Set<string>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
+  /** Position of each flow on the current path, for the cycle's text. */
+  const onStack = new Map<string, number>();
+  const stack: Frame[] = [];
 
-  // Iterative would avoid deep recursion, but the depth is bounded by the number of flows.
-  const visit = (node: string): void => {
-    stack.push(node);
-    onStack.add(node);
-    for (const edge of out.get(node) ?? []) {
-      if (onStack.has(edge.to)) {
-        const path = [...stack.slice(stack.indexOf(edge.to)), edge.to];
-        diags.error(edge.span, `cycle in flow calls: ${path.join(' -> ')}`);
+  const enter = (node: string): void => {
+    onStack.set(node, stack.length);
+    stack.push({ node, edges: out.get(node) ?? [], next: 0 });
+  };
+  for (const e of edges) {
+    if (done.has(e.from)) continue;
+    enter(e.from);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const edge = frame.edges[frame.next++];
+      if (edge === undefined) {
+        stack.pop();
+        onStack.delete(frame.node);
+        done.add(frame.node);
+        continue;
+      }
+      const at = onStack.get(edge.to);
+      if (at !== undefined) {
+        const path = [...stack.slice(at).map((f) => f.node), edge.to];
+        diags.error(edge.span, `cycle in flow calls: ${showPath(path)}`);
       } else if (!done.has(edge.to)) {
-        visit(edge.to);
+        enter(edge.to);
       }
     }
-    stack.pop();
-    onStack.delete(node);
-    done.add(node);
-  };
-  for (const e of edges) if (!done.has(e.from)) visit(e.from);
+  }
+}
+
+/** Flows shown at each end of a long cycle; the middle is counted. */
+const PATH_ENDS = 4;
+
+function showPath(path: readonly string[]): string {
+  if (path.length <= 2 * PATH_ENDS + 1) return path.join(' -> ');
+  const hidden = path.length - 2 * PATH_ENDS;
+  return [...path.slice(0, PATH_ENDS), `... ${hidden.toLocaleString('en-US')} more ...`, ...path.slice(-PATH_ENDS)].join(' -> ');
 }

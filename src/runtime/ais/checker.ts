@@ -38,7 +38,7 @@ export interface CheckedProgram {
 
 /** Appends every semantic diagnostic to `diags`; returns the program when it has no errors. */
 export function check(program: Program, diags: DiagnosticBag): CheckedProgram | undefined {
-  const errorsBefore = diags.list.filter((d) => d.severity === 'error').length;
+  const errorsBefore = diags.errorCount;
   const index = buildIndex(program, diags);
   const edges: CallEdge[] = [];
   const entries: EntryPoint[] = [];
@@ -57,6 +57,6 @@ export function check(program: Program, diags: DiagnosticBag): CheckedProgram | 
   for (const e of extra) {
     diags.error(e.flow.name.span, `more than one @entry flow: ${entry!.agent.name.name}.${entry!.flow.name.name} is already the entry`);
   }
-  const errorsAfter = diags.list.filter((d) => d.severity === 'error').length;
+  const errorsAfter = diags.errorCount;
   return entry !== undefined && errorsAfter === errorsBefore ? { program, entry } : undefined;
 }

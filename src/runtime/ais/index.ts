@@ -10,7 +10,7 @@ import type { Program } from './ast.js';
 import { check } from './checker.js';
 import type { CheckedProgram } from './checker.js';
 import type { Diagnostic } from './diagnostics.js';
-import { DiagnosticBag, sortDiagnostics } from './diagnostics.js';
+import { DiagnosticBag } from './diagnostics.js';
 import { lex } from './lexer.js';
 import { parse } from './parser.js';
 
@@ -19,8 +19,10 @@ export interface CompileResult {
   readonly program?: CheckedProgram;
   /** The syntax tree, also when it has errors: tools such as formatters can still use it. */
   readonly ast?: Program;
-  /** Sorted by position. */
+  /** Sorted by position; the first `DEFAULT_DIAGNOSTIC_LIMIT` when there were more. */
   readonly diagnostics: Diagnostic[];
+  /** How many diagnostics were reported beyond those in `diagnostics` (0 when all are there). */
+  readonly omitted: number;
 }
 
 export function compileSource(file: string, text: string): CompileResult {
@@ -28,18 +30,18 @@ export function compileSource(file: string, text: string): CompileResult {
   try {
     const tokens = lex(text, diags);
     const ast = parse(file, tokens, diags);
-    if (diags.hasErrors()) return { ast, diagnostics: sortDiagnostics(diags.list) };
+    if (diags.hasErrors()) return { ast, diagnostics: diags.finish(), omitted: diags.omitted };
     const program = check(ast, diags);
-    return { program, ast, diagnostics: sortDiagnostics(diags.list) };
+    return { program, ast, diagnostics: diags.finish(), omitted: diags.omitted };
   } catch (e) {
     // A bug in the front end must still come out as a diagnostic, not a crash.
     const reason = e instanceof Error ? e.message : String(e);
     const internal: Diagnostic = { severity: 'error', file, line: 1, col: 1, message: `internal compiler error: ${reason}` };
-    return { diagnostics: [...sortDiagnostics(diags.list), internal] };
+    return { diagnostics: [...diags.finish(), internal], omitted: diags.omitted };
   }
 }
 
-export { formatDiagnostic, formatDiagnostics } from './diagnostics.js';
+export { DEFAULT_DIAGNOSTIC_LIMIT, formatDiagnostic, formatDiagnostics } from './diagnostics.js';
 export { classifyCall, BUILTIN_OPS, LLM_OPS, MEMORY_SPACES } from './ops.js';
 export type { Diagnostic, Severity } from './diagnostics.js';
 export type { CheckedProgram, EntryPoint } from './checker.js';

@@ -25,15 +25,65 @@ const PUNCT = ['->', '=>', '{', '}', '(', ')', '[', ']', ',', ':', ';', '.', '+'
 
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', '"': '"', '\\': '\\' };
 
+/** Most stray characters quoted in one error; the count says how many there were. */
+const MAX_SHOWN_RUN = 16;
+
+function punctAt(c: string, next: string): string | undefined {
+  if ((c === '-' || c === '=') && next === '>') return `${c}>`;
+  return SINGLE_PUNCT.has(c) ? c : undefined;
+}
+
+const SINGLE_PUNCT: ReadonlySet<string> = new Set(PUNCT.filter((p) => p.length === 1));
+
+/** A character no token starts with (and not whitespace or a comment, which the main loop skips). */
+function isStray(c: string, next: string): boolean {
+  if (c === '' || c === '"' || isSpace(c)) return false;
+  if (c === '/' && next === '/') return false;
+  return !isIdentStart(c) && punctAt(c, next) === undefined;
+}
+
+function isSpace(c: string): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v' || c === '\uFEFF';
+}
+
+// Character codes, not regular expressions: these run once or twice per character of the
+// file, and a megabyte of input must lex in well under a second.
 function isIdentStart(c: string): boolean {
-  return /^[A-Za-z_]$/.test(c);
+  if (c.length !== 1) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || x === 95;
 }
 
 function isIdentPart(c: string): boolean {
-  return /^[A-Za-z0-9_]$/.test(c);
+  if (c.length !== 1) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95;
+}
+
+/** 1-based line and column (in code points) of UTF-16 offset `offset`, counting lines as `lex` does. */
+function positionOf(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < offset; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
+      line++;
+      col = 1;
+    } else if (c !== 13 && !(c >= 0xdc00 && c <= 0xdfff && i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff)) {
+      col++;
+    }
+  }
+  return { line, col };
 }
 
 export function lex(text: string, diags: DiagnosticBag): Token[] {
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    // NUL never appears in text: this is a binary file, and every byte of it would be an error.
+    const { line, col } = positionOf(text, nul);
+    diags.error({ line, col, endLine: line, endCol: col + 1 }, 'the file contains a NUL byte: this is a binary file, not an AIS workflow');
+    return [{ kind: 'eof', text: '', span: { line: 1, col: 1, endLine: 1, endCol: 2 } }];
+  }
   // Code points, so a column is one visible character even for emoji in prompts.
   const chars = Array.from(text);
   const tokens: Token[] = [];
@@ -56,7 +106,7 @@ export function lex(text: string, diags: DiagnosticBag): Token[] {
 
   while (i < chars.length) {
     const c = at();
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v' || c === '\uFEFF') {
+    if (isSpace(c)) {
       advance();
       continue;
     }
@@ -76,14 +126,22 @@ export function lex(text: string, diags: DiagnosticBag): Token[] {
       tokens.push(lexString());
       continue;
     }
-    const punct = PUNCT.find((p) => chars.slice(i, i + p.length).join('') === p);
+    const punct = punctAt(c, at(1));
     if (punct !== undefined) {
       for (let k = 0; k < punct.length; k++) advance();
       tokens.push({ kind: 'punct', text: punct, span: spanFrom(startLine, startCol) });
       continue;
     }
-    advance();
-    diags.error(spanFrom(startLine, startCol), `unexpected character ${JSON.stringify(c)}`);
+    // A run of stray characters is one mistake (a pasted line of another language): one error.
+    let run = '';
+    let count = 0;
+    do {
+      if (count < MAX_SHOWN_RUN) run += at();
+      count++;
+      advance();
+    } while (i < chars.length && line === startLine && isStray(at(), at(1)));
+    const shown = JSON.stringify(run) + (count > MAX_SHOWN_RUN ? '…' : '');
+    diags.error(spanFrom(startLine, startCol), count === 1 ? `unexpected character ${shown}` : `unexpected characters ${shown} (${count} characters)`);
   }
   tokens.push({ kind: 'eof', text: '', span: { line, col, endLine: line, endCol: col + 1 } });
   return tokens;

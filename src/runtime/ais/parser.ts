@@ -35,8 +35,9 @@ export function parse(file: string, tokens: readonly Token[], diags: DiagnosticB
     } catch (e) {
       if (!(e instanceof SyntaxAbort)) throw e;
       c.recoverTo(AGENT_STOPS);
-      // A stray '}' stops recovery at top level; step over it so the loop moves on.
-      if (c.at('}')) c.next();
+      // Only `agent` starts anything at top level: skip to the next one (stray '}' too), so a
+      // run of garbage is one error, not one per token.
+      while (c.peek().kind !== 'eof' && !c.at('agent')) c.next();
     }
     if (c.index === before) c.next();
   }

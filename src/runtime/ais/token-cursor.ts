@@ -13,6 +13,13 @@ import type { Token } from './lexer.js';
 /** Thrown after a syntax error has been reported; caught by the parser's loops only. */
 export class SyntaxAbort extends Error {}
 
+/**
+ * The one instance thrown: the error is already in the bag, and capturing a stack trace per
+ * syntax error costs microseconds each, which a file of garbage (a million of them) turns
+ * into seconds.
+ */
+const ABORT = new SyntaxAbort('syntax error (reported in the diagnostics)');
+
 export const KEYWORDS: ReadonlySet<string> = new Set([
   'agent', 'flow', 'return', 'switch', 'case', 'default', 'capability', 'tools', 'memory',
 ]);
@@ -91,7 +98,7 @@ export class TokenCursor {
 
   fail(message: string, span: Span = this.peek().span): never {
     this.diags.error(span, message);
-    throw new SyntaxAbort(message);
+    throw ABORT;
   }
 
   /**

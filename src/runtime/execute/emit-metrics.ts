@@ -8,7 +8,7 @@
  * Latency percentiles are exact (nearest rank over every call of the run), not estimated:
  * a run's calls are all at hand.
  */
-import type { LlmCall } from '../../model/index.js';
+import type { LlmCallTiming } from './llm-call-collector.js';
 import type { OptLevel } from '../ir/plan.js';
 import type { SchedulerMetrics } from '../scheduler/index.js';
 import type { WorkflowRun } from './workflow.js';
@@ -62,7 +62,7 @@ export function nearestRank(sorted: readonly number[], q: number): number {
   return sorted[rank - 1]!;
 }
 
-export function llmSection(calls: readonly LlmCall[]): LlmSection {
+export function llmSection(calls: readonly LlmCallTiming[]): LlmSection {
   const total = calls.length;
   if (total === 0) return { total_requests: 0 };
   const latencies = calls.map((c) => c.duration_ms).sort((a, b) => a - b);
@@ -116,7 +116,7 @@ export interface EmitInput {
   readonly input: string;
   readonly level: OptLevel;
   readonly run: WorkflowRun;
-  readonly llmCalls: readonly LlmCall[];
+  readonly llmCalls: readonly LlmCallTiming[];
   readonly compileMs: number;
   readonly artifactMs: number;
   readonly validationMs: number;

@@ -137,7 +137,12 @@ function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSign
       const callee = env.plan.flows[op.callee];
       if (callee === undefined) throw new Error(`call to ${op.callee}, which is not in the plan`);
       const args = Object.fromEntries(callee.params.map((p, i) => [p, render(op.args, i, values)]));
-      return runFlow(env, callee, args, signal).then((r) => r.output);
+      // The callee's graph starts from a fresh microtask: dispatch is synchronous, so without
+      // this a chain of calls descends in one JavaScript stack, and overflows it a few
+      // hundred flows deep. Now each level costs a microtask, not stack frames.
+      return Promise.resolve()
+        .then(() => runFlow(env, callee, args, signal))
+        .then((r) => r.output);
     }
     default: {
       const never: never = op;

@@ -65,6 +65,8 @@ export interface LoadOrCompileResult {
   readonly plan?: Plan;
   /** On a miss the front end's errors and warnings; on a hit the plan's warnings. */
   readonly diagnostics: readonly Diagnostic[];
+  /** Diagnostics reported beyond those in `diagnostics` (a file with very many errors). */
+  readonly omitted?: number;
   readonly cached: boolean;
   readonly timings: {
     /** Front end + lowering + passes; on a hit, hashing the source and finding the artifact. */
@@ -117,7 +119,7 @@ export function loadOrCompile(o: LoadOrCompileOptions): LoadOrCompileResult {
   }
   const compiled = compilePlan(o.file, o.text, o.level, o.compilerVersion);
   const t2 = performance.now();
-  const result = { diagnostics: compiled.diagnostics, cached: false };
+  const result = { diagnostics: compiled.diagnostics, omitted: compiled.omitted, cached: false };
   if (compiled.plan === undefined || path === undefined) {
     return { ...result, plan: compiled.plan, timings: { compile_ms: t2 - t0, artifact_ms: 0 } };
   }

@@ -8,7 +8,8 @@
  * so inlining, which moves callee nodes into the entry, shows what it removed (call nodes
  * and the callee flows themselves).
  */
-import type { LeafOp, NodeOp, Plan } from './plan.js';
+import { visitCalleesFirst } from './call-order.js';
+import type { IrFlow, LeafOp, NodeOp, Plan } from './plan.js';
 
 export function nodeCount(plan: Plan | Omit<Plan, 'hash'>): number {
   return Object.values(plan.flows).reduce((sum, f) => sum + f.nodes.length, 0);
@@ -16,22 +17,14 @@ export function nodeCount(plan: Plan | Omit<Plan, 'hash'>): number {
 
 export function llmRequests(plan: Plan | Omit<Plan, 'hash'>, flowName: string = plan.entry): number {
   const memo = new Map<string, number>();
-  const flowCount = (name: string): number => {
-    const known = memo.get(name);
-    if (known !== undefined) return known;
-    memo.set(name, 0); // guards a hand-edited cycle
-    const flow = Object.hasOwn(plan.flows, name) ? plan.flows[name] : undefined;
-    const n = flow === undefined ? 0 : flow.nodes.reduce((sum, node) => sum + (node.fallbackFor === undefined ? opCount(node.op) : 0), 0);
-    memo.set(name, n);
-    return n;
-  };
+  const lookup = (name: string): IrFlow | undefined => (Object.hasOwn(plan.flows, name) ? plan.flows[name] : undefined);
   const leafCount = (op: LeafOp): number => {
     switch (op.kind) {
       case 'llm':
       case 'fused_llm':
         return 1;
       case 'call':
-        return flowCount(op.callee);
+        return memo.get(op.callee) ?? 0;
       case 'print':
       case 'merge':
       case 'tool':
@@ -45,5 +38,13 @@ export function llmRequests(plan: Plan | Omit<Plan, 'hash'>, flowName: string = 
     }
   };
   const opCount = (op: NodeOp): number => (op.kind === 'switch' ? Math.max(0, ...op.cases.map((c) => leafCount(c.op))) : leafCount(op));
-  return flowCount(flowName);
+  // Callees first, so a call reads its callee's count from the memo; 0 guards a hand-edited cycle.
+  visitCalleesFirst(
+    flowName,
+    lookup,
+    (name) => memo.has(name),
+    (name) => memo.set(name, 0),
+    (name, flow) => memo.set(name, flow === undefined ? 0 : flow.nodes.reduce((sum, node) => sum + (node.fallbackFor === undefined ? opCount(node.op) : 0), 0)),
+  );
+  return memo.get(flowName) ?? 0;
 }

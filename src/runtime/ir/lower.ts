@@ -195,6 +195,9 @@ export function lowerProgram(
     return lowered;
   };
 
+  // Callees before callers, so a call finds its callee lowered and lowering never recurses
+  // through a chain of calls (10,000 agents deep is a legal program).
+  for (const [agent, flow] of callOrder(checked.entry, agents)) lowerFlow(agent, flow);
   const entry = lowerFlow(checked.entry.agent, checked.entry.flow);
   return withHash({
     format: PLAN_FORMAT,
@@ -206,4 +209,52 @@ export function lowerProgram(
     passes: [],
     warnings: diagnostics.filter((d) => d.severity === 'warning').map((d) => ({ line: d.line, col: d.col, message: d.message })),
   });
+}
+
+/** Every cross-agent call in a flow, in source order (switch cases and defaults included). */
+function flowCalls(flow: Flow): OpCall[] {
+  const calls: OpCall[] = [];
+  // A walk over the tree's nodes (the objects with a `kind`) in field order, so every
+  // statement form that holds a call is covered without listing them. Names and spans have
+  // no `kind` and hold no calls, so the walk does not enter them.
+  const stack: unknown[] = [flow.body];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
+    } else if (typeof value === 'object' && value !== null && 'kind' in value) {
+      const node = value as { kind?: unknown; agent?: unknown };
+      if (node.kind === 'op' && node.agent !== undefined) calls.push(value as OpCall);
+      const fields = Object.values(value);
+      for (let i = fields.length - 1; i >= 0; i--) if (typeof fields[i] === 'object') stack.push(fields[i]);
+    }
+  }
+  return calls;
+}
+
+/**
+ * The flows reachable from the entry through calls, callees first (a depth-first post-order
+ * in call order, on an explicit stack). The checker rejected cycles and unknown flows.
+ */
+function callOrder(entry: { readonly agent: Agent; readonly flow: Flow }, agents: ReadonlyMap<string, Agent>): [Agent, Flow][] {
+  const order: [Agent, Flow][] = [];
+  const seen = new Set<Flow>([entry.flow]);
+  const stack = [{ agent: entry.agent, flow: entry.flow, calls: flowCalls(entry.flow), next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const call = top.calls[top.next++];
+    if (call === undefined) {
+      stack.pop();
+      order.push([top.agent, top.flow]);
+      continue;
+    }
+    const kind = classifyCall(call);
+    if (kind.kind !== 'flow') continue;
+    const agent = agents.get(kind.agent);
+    const flow = agent?.flows.find((f) => f.name.name === kind.flow);
+    if (agent === undefined || flow === undefined || seen.has(flow)) continue;
+    seen.add(flow);
+    stack.push({ agent, flow, calls: flowCalls(flow), next: 0 });
+  }
+  return order;
 }

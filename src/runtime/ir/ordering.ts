@@ -16,6 +16,7 @@
  * switch (a default always waits for its switch to settle).
  */
 import { leavesOf } from './args.js';
+import { visitCalleesFirst } from './call-order.js';
 import type { IrFlow, LeafOp, NodeOp } from './plan.js';
 import { dataDeps } from './plan.js';
 
@@ -65,19 +66,24 @@ export function nodeFootprint(op: NodeOp, callee: CalleeFootprints): Footprint {
   return union(leavesOf(op).map((leaf) => leafFootprint(leaf, callee)));
 }
 
-/** Footprints of flows found by `lookup`, memoized; the checker guarantees calls have no cycles. */
+/**
+ * Footprints of flows found by `lookup`, memoized; the checker guarantees calls have no cycles.
+ * Callees are computed before their callers without recursion (call-order.ts).
+ */
 export function flowFootprints(lookup: (name: string) => IrFlow | undefined): CalleeFootprints {
   const memo = new Map<string, Footprint>();
-  const of = (name: string): Footprint => {
-    const known = memo.get(name);
-    if (known !== undefined) return known;
-    memo.set(name, EMPTY_FOOTPRINT); // a cycle in a hand-edited plan stops here, not in a stack overflow
-    const flow = lookup(name);
-    const result = flow === undefined || flow.nodes.length === 0 ? EMPTY_FOOTPRINT : union(flow.nodes.map((n) => nodeFootprint(n.op, of)));
-    memo.set(name, result);
-    return result;
+  const known = (name: string): Footprint => memo.get(name) ?? EMPTY_FOOTPRINT;
+  return (name) => {
+    visitCalleesFirst(
+      name,
+      lookup,
+      (n) => memo.has(n),
+      // A flow in progress reads as empty: a cycle in a hand-edited plan stops there.
+      (n) => memo.set(n, EMPTY_FOOTPRINT),
+      (n, flow) => memo.set(n, flow === undefined || flow.nodes.length === 0 ? EMPTY_FOOTPRINT : union(flow.nodes.map((node) => nodeFootprint(node.op, known)))),
+    );
+    return known(name);
   };
-  return of;
 }
 
 export function planFlows(flows: Readonly<Record<string, IrFlow>>): (name: string) => IrFlow | undefined {

@@ -160,8 +160,11 @@ export class SimulatedProvider implements Provider {
       }
     }
     const output = request.maxTokens === undefined ? wanted : Math.min(wanted, Math.max(1, request.maxTokens));
+    // The answer is drawn now (the draws are part of the call's seeded sequence) and kept as
+    // one flat string while the call waits, not as a list of words (nor a rope of `+=`).
     const words: string[] = [`sim#${index}`];
     for (let i = 1; i < output; i++) words.push(WORDS[Math.floor(random() * WORDS.length)] ?? 'the');
+    const text = words.join(' ');
     if (request.stream ?? true) {
       await sleep(ttft, request.signal);
       notify(request.onFirstToken);
@@ -172,7 +175,7 @@ export class SimulatedProvider implements Provider {
     // Chat formats add a few tokens per message and per reply (OpenAI's cookbook: 3 + 4/message).
     const input = request.messages.reduce((sum, m) => sum + estimateTokens(m.content) + 4, 3);
     return {
-      text: words.join(' '),
+      text,
       model: request.model,
       usage: {
         inputTokens: input,

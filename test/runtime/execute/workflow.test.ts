@@ -65,7 +65,9 @@ describe('runWorkflow', () => {
     await meter.flush();
     const calls = collector.take(run.runId);
     expect(calls).toHaveLength(2);
-    expect(calls.map((c) => c.step_id)).toEqual(['A.main:llm#0', 'A.main:llm#1']);
+    // The collector keeps what --emit-metrics reads of each call: its latency and tokens.
+    expect(sink.ofKind('llm_call').map((c) => c.step_id)).toEqual(['A.main:llm#0', 'A.main:llm#1']);
+    expect(calls).toEqual(sink.ofKind('llm_call').map((c) => ({ duration_ms: c.duration_ms, input_tokens: c.input_tokens, output_tokens: c.output_tokens })));
     expect(sink.ofKind('step_finished').map((s) => s.step_id)).toEqual(['A.main:llm#0', 'A.main:llm#1']);
     const m = apxmMetrics({ input: 'x.ais', level: 'O0', run, llmCalls: calls, compileMs: 0.1, artifactMs: 0.01, validationMs: 0.001 });
     expect(m.execution).toMatchObject({ nodes_executed: 2, nodes_failed: 0, status: 'success' });
