@@ -80,7 +80,11 @@ function failureSource(state: RunState, err: unknown): FailureSource | null {
     if (source) return source;
     current = (current as { cause?: unknown }).cause;
   }
-  return typeof err === 'object' && err !== null ? null : state.lastFailure;
+  if (typeof err !== 'object' || err === null) return state.lastFailure;
+  // An HTTP error that a provider SDK raised for a call an integration recorded as failed
+  // (the SDK's own error object, which the call never saw): the provider's failure.
+  if (state.lastFailure === 'llm' && typeof (err as { status?: unknown }).status === 'number') return 'llm';
+  return null;
 }
 
 export class Meter {
