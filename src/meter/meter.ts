@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { context as otelContext, trace as otelTrace } from '@opentelemetry/api';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
 import { UNSERIALIZABLE, capName, invalidCost, jsonAttributes } from '../model/index.js';
 import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
@@ -42,6 +43,14 @@ export interface RunInit {
   readonly sessionId?: string;
   readonly userId?: string;
   readonly attributes?: RunMeta['attributes'];
+  /**
+   * Run trees: a run opened inside another run of this meter is its child without saying so.
+   * Set these to link across processes (a worker whose concierge passed its ids along).
+   * `traceId` is a W3C trace id (32 lowercase hex digits); by default a child shares its
+   * parent's, a root takes the active OpenTelemetry span's, or a new one.
+   */
+  readonly parentRunId?: string;
+  readonly traceId?: string;
   /** Name the run's provider/model; otherwise the model that served most calls. */
   readonly provider?: string;
   readonly model?: string;
@@ -70,6 +79,18 @@ function newRunId(): string {
   // Sortable by start time in a folder listing, unique by the random tail.
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return `${stamp}_${randomBytes(6).toString('hex')}`;
+}
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+function newTraceId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** The trace of the OpenTelemetry span active in the caller's context, if there is a valid one. */
+function activeOtelTraceId(): string | undefined {
+  const span = otelTrace.getSpanContext(otelContext.active());
+  return span !== undefined && TRACE_ID.test(span.traceId) && span.traceId !== '00000000000000000000000000000000' ? span.traceId : undefined;
 }
 
 /** Walks `cause` links: an LLM error wrapped by the agent's code is still an LLM error. */
@@ -346,6 +367,15 @@ export class Meter {
 
   private open(init: RunInit, holdProcess: boolean): RunHandle {
     const d = this.defaults;
+    const enclosing = this.storage.getStore()?.state;
+    const parent = enclosing !== undefined && !enclosing.ended && init.parentRunId === undefined ? enclosing : undefined;
+    const parentRunId = init.parentRunId === undefined ? parent?.meta.run_id : capName(init.parentRunId);
+    let traceId = parent?.meta.trace_id;
+    if (init.traceId !== undefined) {
+      if (TRACE_ID.test(init.traceId)) traceId = init.traceId;
+      else this.diag.droppedValue('trace_id', 'not_a_trace_id', init.traceId);
+    }
+    traceId ??= activeOtelTraceId() ?? newTraceId();
     const meta: RunMeta = {
       // Names are cut to a bound once, here (model/values.ts capName).
       run_id: init.runId === undefined ? newRunId() : capName(init.runId),
@@ -357,6 +387,8 @@ export class Meter {
       ...(init.appId !== undefined && { app_id: capName(init.appId) }),
       ...(init.sessionId !== undefined && { session_id: capName(init.sessionId) }),
       ...(init.userId !== undefined && { user_id: capName(init.userId) }),
+      ...(parentRunId !== undefined && { parent_run_id: parentRunId }),
+      trace_id: traceId,
       // Plain JSON data from here on: a cyclic object or a BigInt would make every line that
       // carries the run's identity unwritable (run.json, events.jsonl, the run's log line).
       attributes: jsonAttributes(init.attributes, (key) => this.diag.droppedValue(`attributes.${key}`, 'unserializable', UNSERIALIZABLE)),
@@ -369,6 +401,7 @@ export class Meter {
     validateBudget(budget);
     const start = monotonicMs();
     const state = new RunState(meta, start, budget, init.provider ?? d.provider ?? null, init.model ?? d.model ?? null);
+    state.parent = parent;
     const handle = new RunHandle(this.core, state);
     state.handle = handle;
     this.watch(state, init.signal, holdProcess);
@@ -452,6 +485,8 @@ export class Meter {
         // Synchronous sinks (files, logs) have the whole run when `run()` resolves.
         this.queue.drain();
         this.stats.observe(event);
+        if (state.parent !== undefined && !state.parent.ended) state.parent.addChild(event);
+        state.parent = undefined;
         const finish: RunFinish = { event, summary };
         for (const listener of [...this.runEndListeners]) {
           try {

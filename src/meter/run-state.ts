@@ -57,6 +57,13 @@ export class RunState {
   /** The handle user code holds; set right after construction. */
   handle!: Run;
   ended = false;
+  /** The open run this one was opened inside, in this meter; its tree totals take this run's at the end. */
+  parent: RunState | undefined;
+  childRuns = 0;
+  childCostUsd = 0;
+  childCostUnknown = false;
+  childTokens = 0;
+  childTokensUnknown = false;
   /** Retry attempts per step (`''` for retries outside a step). */
   readonly attempts = new Map<string, number>();
 
@@ -192,7 +199,23 @@ export class RunState {
       app_id: meta.app_id ?? null,
       session_id: meta.session_id ?? null,
       user_id: meta.user_id ?? null,
+      parent_run_id: meta.parent_run_id ?? null,
+      trace_id: meta.trace_id ?? null,
+      child_runs: this.childRuns,
+      tree_cost_usd: this.costUnknown || this.childCostUnknown ? null : roundUsd(this.costUsd + this.childCostUsd),
+      tree_total_tokens: this.totalUnknown || this.childTokensUnknown ? null : this.totalTokens + this.childTokens,
       attributes: meta.attributes,
     };
+  }
+
+  /** Adds a finished child run's tree (itself and its own children) to this run's tree totals. */
+  addChild(child: RunEvent): void {
+    this.childRuns += 1 + (child.child_runs ?? 0);
+    const cost = child.tree_cost_usd ?? null;
+    if (cost === null) this.childCostUnknown = true;
+    else this.childCostUsd += cost;
+    const tokens = child.tree_total_tokens ?? null;
+    if (tokens === null) this.childTokensUnknown = true;
+    else this.childTokens += tokens;
   }
 }

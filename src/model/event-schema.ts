@@ -38,6 +38,8 @@ const runMeta = z.object({
   app_id: name.optional(),
   session_id: name.optional(),
   user_id: name.optional(),
+  parent_run_id: name.optional(),
+  trace_id: name.optional(),
   attributes,
 });
 
@@ -73,6 +75,11 @@ export const runEventSchema = z.object({
   app_id: optName,
   session_id: optName,
   user_id: optName,
+  parent_run_id: optName.optional(),
+  trace_id: optName.optional(),
+  child_runs: ms.optional(),
+  tree_cost_usd: total.optional(),
+  tree_total_tokens: total.optional(),
   attributes,
 });
 

@@ -16,6 +16,10 @@ export interface RunMeta {
   readonly app_id?: string;
   readonly session_id?: string;
   readonly user_id?: string;
+  /** The run this one was opened inside (a sub-agent's run inside its concierge's), if any. */
+  readonly parent_run_id?: string;
+  /** Shared by every run of one tree (W3C trace id: 32 lowercase hex digits). */
+  readonly trace_id?: string;
   readonly attributes: Attributes;
 }
 

@@ -40,6 +40,16 @@ export interface RunEvent {
   readonly app_id: string | null;
   readonly session_id: string | null;
   readonly user_id: string | null;
+  /**
+   * Run trees. Absent in events written before run trees existed. `tree_*` sum this run and
+   * every child run that ended before it (their own trees included); null when any of them
+   * could not say its value.
+   */
+  readonly parent_run_id?: string | null;
+  readonly trace_id?: string | null;
+  readonly child_runs?: number;
+  readonly tree_cost_usd?: number | null;
+  readonly tree_total_tokens?: number | null;
   readonly attributes: Attributes;
 }
 

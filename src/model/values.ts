@@ -3,7 +3,7 @@
  * it asks here whether the value is usable, and if not, drops it and counts why
  * (the way OTel's `Counter.add` ignores a negative increment with one warning).
  */
-export type InvalidValueReason = 'not_a_number' | 'nan' | 'infinite' | 'negative' | 'too_large' | 'unknown_name' | 'unserializable';
+export type InvalidValueReason = 'not_a_number' | 'nan' | 'infinite' | 'negative' | 'too_large' | 'unknown_name' | 'unserializable' | 'not_a_trace_id';
 
 /**
  * The most tokens one call (or one `tokensIn`/`tokensOut`) may report: 10^12, a million

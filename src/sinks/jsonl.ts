@@ -140,6 +140,8 @@ export class JsonlSink implements Sink {
   private readonly events: RunFiles | undefined;
   private readonly onError: ErrorHandler;
   private closed = false;
+  /** Per open run, `,"trace_id":…[,"parent_run_id":…]`: the run tree's ids, closing each of its lines. */
+  private readonly treeIds = new Map<string, string>();
 
   constructor(options: JsonlSinkOptions) {
     if (typeof options.runsDir !== 'string' || options.runsDir === '') {
@@ -179,12 +181,16 @@ export class JsonlSink implements Sink {
       case 'run_started':
         // The file exists from the start, so a run without calls still has one.
         this.files.ensureOpen(event.run.run_id);
+        if (event.run.trace_id !== undefined) this.treeIds.set(event.run.run_id, optStr(',"trace_id":', event.run.trace_id) + optStr(',"parent_run_id":', event.run.parent_run_id ?? null));
         break;
       case 'llm_call':
       case 'tool_call':
-      case 'tokens':
-        this.files.enqueue(event.run_id, metricsLine(event));
+      case 'tokens': {
+        const line = metricsLine(event);
+        const ids = this.treeIds.get(event.run_id);
+        this.files.enqueue(event.run_id, ids === undefined ? line : line.slice(0, -1) + ids + '}');
         break;
+      }
       case 'run_finished':
         finished.push(event);
         break;
@@ -212,6 +218,7 @@ export class JsonlSink implements Sink {
 
   private finishRun(event: RunFinished): void {
     const runId = event.run.run_id;
+    this.treeIds.delete(runId);
     this.events?.closeRun(runId);
     if (this.files.ensureOpen(runId) === undefined) return;
     const path = join(this.files.dir(runId), RUN_FILE);

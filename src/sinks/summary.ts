@@ -40,7 +40,16 @@ export function formatSummary(event: RunEvent): string {
   line += ' | outcome: ' + event.outcome;
   if (event.retries > 0) line += ' | retries: ' + String(event.retries);
   if (event.limits_exceeded.length > 0) line += ' | limits: ' + event.limits_exceeded.join(',');
+  if (event.child_runs !== undefined && event.child_runs > 0) line += treePart(event.child_runs, event.tree_total_tokens ?? null, event.tree_cost_usd ?? null);
   return line;
+}
+
+/** With the runs below it: `| tree: 3 child runs, tokens 4100, cost $0.0123`. */
+function treePart(children: number, tokens: number | null, cost: number | null): string {
+  let part = ' | tree: ' + String(children) + (children === 1 ? ' child run' : ' child runs');
+  if (tokens !== null) part += ', tokens ' + String(tokens);
+  if (cost !== null && Number.isFinite(cost)) part += ', cost ' + formatCostUsd(cost);
+  return part;
 }
 
 function tokensPart(input: number | null, output: number | null, total: number | null): string {
