@@ -48,6 +48,13 @@ function groupBy(value: string): GroupBy {
   return value;
 }
 
+/** `report --by`: a rollup dimension, or `root` for whole run trees. */
+function reportBy(value: string): GroupBy | 'root' {
+  if (value === 'root') return value;
+  if (!isGroupBy(value)) throw new InvalidArgumentError(`must be one of ${GROUP_BY.join(', ')}, root`);
+  return value;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -72,8 +79,8 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--since <duration>', 'the last 15m, 24h, 30d, … (default: everything)', parseDuration)
     .option('--from <time>', 'window start: an ISO time or a duration back from now', (v: string) => parseTime(v))
     .option('--to <time>', 'window end (default: now)', (v: string) => parseTime(v))
-    .option('--by <dimension>', `one group per ${GROUP_BY.join('|')}`, groupBy)
-    .option('--flow <flow_id>', 'only runs of this flow')
+    .option('--by <dimension>', `one group per ${GROUP_BY.join('|')}, or per root flow of whole run trees (root)`, reportBy)
+    .option('--flow <flow_id>', 'only runs of this flow (with --by root: trees whose root is of this flow)')
     .option('--runs-dir <dir>', `read this runs folder instead of the store (used anyway when there is no store: ${runsDirDefault})`)
     .option('--json', 'print the report as JSON (a runs folder: the enzu snapshot keys)', false)
     .action(async (opts: Omit<ReportOptions, 'runsDirDefault'>) => setCode(await report({ ...opts, runsDirDefault }, io)));

@@ -2,6 +2,7 @@ import type { Percentiles } from '../stats/index.js';
 import { formatSnapshotTable } from '../stats/index.js';
 import { formatSeconds, formatUsd, groupThousands, renderTable } from '../stats/snapshot-table.js';
 import type { Report, ReportGroup } from '../store/report.js';
+import type { TreeReport } from '../store/trees.js';
 
 const UNKNOWN = '—';
 
@@ -58,4 +59,29 @@ function groupLines(report: Report, g: ReportGroup): string[] {
     lines.push('', `F1 ${f.f1.toFixed(3)}  precision ${f.precision.toFixed(3)}  recall ${f.recall.toFixed(3)}  (${f.labelled_runs} labelled runs: ${f.true_positives} TP, ${f.false_positives} FP, ${f.false_negatives} FN, ${f.true_negatives} TN)`);
   }
   return lines;
+}
+
+/** `report --by root`: per root flow, whole run trees — cost, tokens and time per tree. */
+export function formatTreeReport(report: TreeReport): string {
+  const lines: string[] = [`window ${report.since} … ${report.until}  store ${report.store}  by root`];
+  if (report.groups.length === 0) {
+    lines.push('', 'no runs in this window');
+    return lines.join('\n');
+  }
+  for (const g of report.groups) {
+    lines.push('', `== root ${g.root_flow}: ${groupThousands(g.trees)} trees, ${groupThousands(g.runs)} runs, success ${pct(g.success_rate)}, cost known for ${pct(g.cost_coverage)}`);
+    lines.push(
+      ...renderTable(
+        [
+          ['per tree', 'p50', 'p95', 'p99'],
+          row('cost', g.cost_per_tree_usd, (v) => (v === null ? UNKNOWN : formatUsd(v))),
+          row('tokens', g.tokens_per_tree, (v) => (v === null ? UNKNOWN : groupThousands(Math.round(v)))),
+          row('time', g.time_per_tree_seconds, (v) => (v === null ? UNKNOWN : formatSeconds(v))),
+        ],
+        ['left', 'right', 'right', 'right'],
+      ),
+    );
+    lines.push('outcomes ' + Object.entries(g.outcomes).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).map(([o, n]) => `${o} ${n}`).join(', '));
+  }
+  return lines.join('\n');
 }

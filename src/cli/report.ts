@@ -1,12 +1,13 @@
 import { formatSummary } from '../sinks/index.js';
 import { RunStats, formatSnapshotTable } from '../stats/index.js';
 import { buildReport } from '../store/report.js';
+import { buildTreeReport } from '../store/trees.js';
 import type { StoreSetting } from '../store/open.js';
 import type { GroupBy } from '../store/window.js';
 import { chooseDb, openForCli, storeExists, windowOf } from './db.js';
 import type { CliIo } from './io.js';
 import { UserError } from './io.js';
-import { formatReport } from './report-format.js';
+import { formatReport, formatTreeReport } from './report-format.js';
 import { readRunFiles } from './run-files.js';
 
 export interface ReportOptions {
@@ -22,7 +23,8 @@ export interface ReportOptions {
   readonly since?: number;
   readonly from?: number;
   readonly to?: number;
-  readonly by?: GroupBy;
+  /** A rollup dimension, or `root`: whole run trees by their root's flow. */
+  readonly by?: GroupBy | 'root';
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -47,6 +49,11 @@ async function storeReport(options: ReportOptions, setting: Exclude<StoreSetting
   const window = windowOf(options);
   const store = await openForCli(setting, { mustExist: explicit });
   try {
+    if (options.by === 'root') {
+      const trees = await buildTreeReport(store, { since: window.since, until: window.until, ...(options.flow === undefined ? {} : { flow: options.flow }) });
+      io.out(options.json ? JSON.stringify(trees, null, 2) : formatTreeReport(trees));
+      return 0;
+    }
     const result = await buildReport(store, {
       since: window.since,
       until: window.until,
