@@ -10,6 +10,9 @@ export type OtlpTemporality = 'cumulative' | 'delta' | 'lowmemory';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
+
+/** Which OTLP signal the settings are for: it picks the `OTEL_EXPORTER_OTLP_<SIGNAL>_*` variables and the `/v1/<signal>` path. */
+export type OtlpSignal = 'metrics' | 'traces';
 export const DEFAULT_SERVICE_NAME = 'flowmeter';
 /** The OTLP exporter's default request timeout, in milliseconds. */
 export const DEFAULT_TIMEOUT_MILLIS = 10_000;
@@ -43,21 +46,22 @@ function nonEmpty(value: string | undefined): string | undefined {
  * The signal-specific variable is used as is; the generic one is a base URL to which
  * `v1/metrics` is appended (the spec's rule, so `http://collector:4318` works).
  */
-function resolveUrl(option: string | undefined, env: Env): string {
-  const specific = nonEmpty(env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']);
+function resolveUrl(option: string | undefined, env: Env, signal: OtlpSignal): string {
+  const specificName = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`;
+  const specific = nonEmpty(env[specificName]);
   const generic = nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']);
   const url =
-    option ?? specific ?? (generic === undefined ? DEFAULT_METRICS_ENDPOINT : generic.replace(/\/*$/, '/') + 'v1/metrics');
+    option ?? specific ?? (generic === undefined ? `http://localhost:4318/v1/${signal}` : generic.replace(/\/*$/, '/') + `v1/${signal}`);
   try {
     return new URL(url).toString();
   } catch {
-    const source = option !== undefined ? 'the `endpoint` option' : specific !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
-    throw new Error(`flowmeter otel: ${source} is not a URL (${JSON.stringify(url)}); use e.g. http://localhost:4318/v1/metrics`);
+    const source = option !== undefined ? 'the `endpoint` option' : specific !== undefined ? specificName : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+    throw new Error(`flowmeter otel: ${source} is not a URL (${JSON.stringify(url)}); use e.g. http://localhost:4318/v1/${signal}`);
   }
 }
 
-function resolveProtocol(option: OtlpProtocol | undefined, env: Env): OtlpProtocol {
-  const raw = option ?? nonEmpty(env['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL']) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL']);
+function resolveProtocol(option: OtlpProtocol | undefined, env: Env, signal: OtlpSignal): OtlpProtocol {
+  const raw = option ?? nonEmpty(env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`]) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL']);
   if (raw === undefined) return 'http/protobuf';
   if (raw === 'http/protobuf' || raw === 'http/json') return raw;
   throw new Error(
@@ -74,12 +78,12 @@ function resolveTemporality(option: OtlpTemporality | undefined, env: Env): Otlp
   );
 }
 
-function resolveTimeout(option: number | undefined, env: Env): number {
+function resolveTimeout(option: number | undefined, env: Env, signal: OtlpSignal): number {
   if (option !== undefined) {
     if (Number.isFinite(option) && option > 0) return option;
     throw new Error(`flowmeter otel: timeoutMillis must be a positive number of milliseconds, got ${String(option)}`);
   }
-  const raw = nonEmpty(env['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT']) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_TIMEOUT']);
+  const raw = nonEmpty(env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_TIMEOUT`]) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_TIMEOUT']);
   const parsed = raw === undefined ? NaN : Number(raw);
   // A bad environment value falls back to the default rather than stopping the app.
   return Number.isFinite(parsed) && parsed > 0 ? parsed : DEFAULT_TIMEOUT_MILLIS;
@@ -107,19 +111,19 @@ function decode(text: string): string {
   }
 }
 
-export function resolveOtlpSettings(input: OtlpSettingsInput, env: Env): OtlpSettings {
+export function resolveOtlpSettings(input: OtlpSettingsInput, env: Env, signal: OtlpSignal = 'metrics'): OtlpSettings {
   const resourceAttributes = parseKeyValueList(env['OTEL_RESOURCE_ATTRIBUTES']);
   return {
-    url: resolveUrl(input.endpoint, env),
-    protocol: resolveProtocol(input.protocol, env),
+    url: resolveUrl(input.endpoint, env, signal),
+    protocol: resolveProtocol(input.protocol, env, signal),
     // Generic, then signal-specific, then options: the more specific source wins per key.
     headers: {
       ...parseKeyValueList(env['OTEL_EXPORTER_OTLP_HEADERS']),
-      ...parseKeyValueList(env['OTEL_EXPORTER_OTLP_METRICS_HEADERS']),
+      ...parseKeyValueList(env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_HEADERS`]),
       ...input.headers,
     },
     temporality: resolveTemporality(input.temporality, env),
-    timeoutMillis: resolveTimeout(input.timeoutMillis, env),
+    timeoutMillis: resolveTimeout(input.timeoutMillis, env, signal),
     serviceName:
       input.serviceName ?? nonEmpty(env['OTEL_SERVICE_NAME']) ?? resourceAttributes['service.name'] ?? DEFAULT_SERVICE_NAME,
     resourceAttributes,

@@ -20,6 +20,8 @@ import type { HistogramSpec } from './otel-semconv.js';
 import { ATTR, boundedValue, ERROR_OTHER, HISTOGRAMS, OPERATION_CHAT, providerName } from './otel-semconv.js';
 
 export type { OtlpProtocol, OtlpTemporality } from './otel-config.js';
+export { OtelTraceExporter } from './otel-traces.js';
+export type { OtelTraceExporterOptions } from './otel-traces.js';
 
 export interface OtelExporterOptions extends OtlpSettingsInput {
   /**

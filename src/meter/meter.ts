@@ -87,10 +87,10 @@ function newTraceId(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** The trace of the OpenTelemetry span active in the caller's context, if there is a valid one. */
-function activeOtelTraceId(): string | undefined {
+/** The OpenTelemetry span active in the caller's context, if there is a valid one. */
+function activeOtelSpan(): { readonly traceId: string; readonly spanId: string } | undefined {
   const span = otelTrace.getSpanContext(otelContext.active());
-  return span !== undefined && TRACE_ID.test(span.traceId) && span.traceId !== '00000000000000000000000000000000' ? span.traceId : undefined;
+  return span !== undefined && otelTrace.isSpanContextValid(span) ? span : undefined;
 }
 
 /** Walks `cause` links: an LLM error wrapped by the agent's code is still an LLM error. */
@@ -375,7 +375,8 @@ export class Meter {
       if (TRACE_ID.test(init.traceId)) traceId = init.traceId;
       else this.diag.droppedValue('trace_id', 'not_a_trace_id', init.traceId);
     }
-    traceId ??= activeOtelTraceId() ?? newTraceId();
+    const otelParent = traceId === undefined ? activeOtelSpan() : undefined;
+    traceId ??= otelParent?.traceId ?? newTraceId();
     const meta: RunMeta = {
       // Names are cut to a bound once, here (model/values.ts capName).
       run_id: init.runId === undefined ? newRunId() : capName(init.runId),
@@ -389,6 +390,7 @@ export class Meter {
       ...(init.userId !== undefined && { user_id: capName(init.userId) }),
       ...(parentRunId !== undefined && { parent_run_id: parentRunId }),
       trace_id: traceId,
+      ...(otelParent !== undefined && { otel_parent_span_id: otelParent.spanId }),
       // Plain JSON data from here on: a cyclic object or a BigInt would make every line that
       // carries the run's identity unwritable (run.json, events.jsonl, the run's log line).
       attributes: jsonAttributes(init.attributes, (key) => this.diag.droppedValue(`attributes.${key}`, 'unserializable', UNSERIALIZABLE)),

@@ -40,6 +40,7 @@ const runMeta = z.object({
   user_id: name.optional(),
   parent_run_id: name.optional(),
   trace_id: name.optional(),
+  otel_parent_span_id: name.optional(),
   attributes,
 });
 

@@ -20,6 +20,8 @@ export interface RunMeta {
   readonly parent_run_id?: string;
   /** Shared by every run of one tree (W3C trace id: 32 lowercase hex digits). */
   readonly trace_id?: string;
+  /** The OpenTelemetry span the run was opened in, when its trace was that span's (16 hex digits). */
+  readonly otel_parent_span_id?: string;
   readonly attributes: Attributes;
 }
 
