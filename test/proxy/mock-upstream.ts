@@ -10,6 +10,7 @@
  *   x-mock-gzip: 1               gzip a JSON answer (content-encoding: gzip)
  *   x-mock-stream-error: 1       stop a stream after its first content delta with the
  *                                provider's error event (a 200 that failed mid-stream)
+ *   x-mock-content: text         answer this text (one delta when streamed), e.g. JSON for an object
  */
 import { gzipSync } from 'node:zlib';
 import { createServer } from 'node:http';
@@ -96,7 +97,8 @@ async function answer(req: IncomingMessage, res: ServerResponse, text: string, o
   const n = Number(header(req, 'x-mock-chunks') ?? 3);
   const delay = Number(header(req, 'x-mock-chunk-delay-ms') ?? options.chunkDelayMs ?? 0);
   const model = typeof body.model === 'string' ? body.model : 'unknown';
-  const words = Array.from({ length: n }, (_, i) => WORDS[i % WORDS.length]!);
+  const content = header(req, 'x-mock-content');
+  const words = content === undefined ? Array.from({ length: n }, (_, i) => WORDS[i % WORDS.length]!) : [content];
   const stream = body.stream === true;
   const sse = new SseWriter(res, delay, aborted);
   const gzip = header(req, 'x-mock-gzip') === '1';

@@ -1,0 +1,187 @@
+import type { LanguageModelMiddleware, ToolSet } from 'ai';
+import type { Usage } from '../meter/index.js';
+import type { Run } from '../meter/index.js';
+import { MeteredCall, PartialResponse, StreamError } from '../proxy/metered-call.js';
+import { defaultMeter } from './metering-fetch.js';
+import type { ObserveOptions } from './metering-fetch.js';
+
+export { defaultMeter } from './metering-fetch.js';
+export type { ObserveOptions } from './metering-fetch.js';
+
+type GenerateResult = Awaited<ReturnType<NonNullable<LanguageModelMiddleware['wrapGenerate']>>>;
+type StreamResult = Awaited<ReturnType<NonNullable<LanguageModelMiddleware['wrapStream']>>>;
+type StreamPart = StreamResult['stream'] extends ReadableStream<infer P> ? P : never;
+type V3Usage = GenerateResult['usage'];
+
+/** Stream parts that carry content: the first of them is the first token. */
+const CONTENT_PARTS: ReadonlySet<string> = new Set(['text-delta', 'reasoning-delta', 'tool-input-start', 'tool-input-delta', 'tool-call', 'file', 'source']);
+
+/** The AI SDK's usage (v3: totals with cache detail) as the meter's. */
+function usageOf(usage: V3Usage | undefined): Usage | undefined {
+  if (usage === undefined) return undefined;
+  const out: { -readonly [K in keyof Usage]: Usage[K] } = {};
+  if (usage.inputTokens.total !== undefined) out.inputTokens = usage.inputTokens.total;
+  if (usage.outputTokens.total !== undefined) out.outputTokens = usage.outputTokens.total;
+  if (usage.inputTokens.cacheRead !== undefined) out.cachedInputTokens = usage.inputTokens.cacheRead;
+  if (usage.inputTokens.cacheWrite !== undefined) out.cacheWriteTokens = usage.inputTokens.cacheWrite;
+  return out;
+}
+
+/** `openai.chat` → `openai`: the AI SDK names a provider with the API it speaks. */
+function providerOf(provider: string): string {
+  const dot = provider.indexOf('.');
+  return dot < 0 ? provider : provider.slice(0, dot);
+}
+
+/** The current run, or a run of its own ended by `end`. */
+function scope(options: ObserveOptions, fallbackFlow: string): { run: Run; end: (err: Error | undefined) => void } {
+  const meter = options.meter ?? defaultMeter();
+  const outer = meter.current();
+  if (outer !== undefined) return { run: outer, end: () => undefined };
+  const run = meter.flowStart({ flowId: options.flowId ?? fallbackFlow, ...(options.agent === undefined ? {} : { agent: options.agent }) });
+  return { run, end: (err) => void run.flowEnd(err === undefined, err?.name) };
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err));
+}
+
+/**
+ * A language-model middleware for the Vercel AI SDK's `wrapLanguageModel`: every
+ * `generateText`, `streamText`, `generateObject` and `streamObject` call of the wrapped
+ * model is measured on the current run (or as a run of its own outside one) — usage with
+ * cache reads and writes, cost, time to first content token, the served model, finish
+ * reason and errors. Streams reach the caller unchanged: parts are observed as they pass.
+ *
+ * ```ts
+ * const model = wrapLanguageModel({ model: openai('gpt-4o-mini'), middleware: flowmeterMiddleware({ meter }) });
+ * ```
+ */
+export function flowmeterMiddleware(options: ObserveOptions = {}): LanguageModelMiddleware {
+  const open = (provider: string, modelId: string, streaming: boolean): { call: MeteredCall; end: (usage: Usage | undefined, err: Error | undefined, served: string | undefined) => void } => {
+    const s = scope(options, providerOf(provider));
+    // The meter counts its own failures; nothing here can fail the caller's request.
+    const call = new MeteredCall(s.run, { model: modelId, provider: options.provider ?? providerOf(provider), streaming, usage: 'none', ...(options.phase === undefined ? {} : { phase: options.phase }) }, () => undefined);
+    return {
+      call,
+      end: (usage, err, served) => {
+        call.end(usage, err, served);
+        void call.recorded.then(() => s.end(err));
+      },
+    };
+  };
+
+  return {
+    specificationVersion: 'v3',
+    wrapGenerate: async ({ doGenerate, model }) => {
+      const { end } = open(model.provider, model.modelId, false);
+      let result: GenerateResult;
+      try {
+        result = await doGenerate();
+      } catch (err) {
+        end(undefined, asError(err), undefined);
+        throw err;
+      }
+      end(usageOf(result.usage), undefined, result.response?.modelId);
+      return result;
+    },
+    wrapStream: async ({ doStream, model }) => {
+      const { call, end } = open(model.provider, model.modelId, true);
+      let result: StreamResult;
+      try {
+        result = await doStream();
+      } catch (err) {
+        end(undefined, asError(err), undefined);
+        throw err;
+      }
+      let first = true;
+      let served: string | undefined;
+      let usage: Usage | undefined;
+      let failure: Error | undefined;
+      let ended = false;
+      const finish = (err: Error | undefined): void => {
+        if (ended) return;
+        ended = true;
+        end(usage ?? (err !== undefined && !first ? {} : undefined), failure ?? err, served);
+      };
+      const observe = new TransformStream<StreamPart, StreamPart>({
+        transform(part, controller) {
+          if (first && CONTENT_PARTS.has(part.type)) {
+            first = false;
+            call.firstToken();
+          }
+          if (part.type === 'response-metadata' && part.modelId !== undefined) served = part.modelId;
+          else if (part.type === 'finish') usage = usageOf(part.usage);
+          else if (part.type === 'error') failure ??= new StreamError(errorName(part.error));
+          controller.enqueue(part);
+        },
+        flush() {
+          finish(undefined);
+        },
+      });
+      const stream = result.stream.pipeThrough(observe);
+      // A reader that stops early cancels the stream: the call is recorded with what it saw.
+      const reader = stream.getReader();
+      const passed = new ReadableStream<StreamPart>({
+        async pull(controller) {
+          try {
+            const next = await reader.read();
+            if (next.done) controller.close();
+            else controller.enqueue(next.value);
+          } catch (err) {
+            finish(asError(err));
+            controller.error(err);
+          }
+        },
+        async cancel(reason) {
+          finish(new PartialResponse());
+          await reader.cancel(reason);
+        },
+      });
+      return { ...result, stream: passed };
+    },
+  };
+}
+
+/** An error part's class, for `error_type`: its name or type field when it has one. */
+function errorName(error: unknown): string {
+  if (error instanceof Error) return error.name;
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { type?: unknown; name?: unknown; error?: { type?: unknown } };
+    if (typeof e.type === 'string') return e.type;
+    if (typeof e.error?.type === 'string') return e.error.type;
+    if (typeof e.name === 'string') return e.name;
+  }
+  return 'stream_error';
+}
+
+/**
+ * Wraps an AI SDK tool set so each tool's `execute` is measured as a tool call (its name,
+ * duration, success or the error, which still reaches the SDK) on the current run.
+ * Returns a new tool set of the same type; tools without `execute` are kept as they are.
+ *
+ * ```ts
+ * await generateText({ model, tools: observeTools({ weather }, { meter }), prompt });
+ * ```
+ */
+export function observeTools<T extends ToolSet>(tools: T, options: ObserveOptions = {}): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, tool] of Object.entries(tools)) {
+    const execute = tool.execute as ((input: unknown, execution: unknown) => unknown) | undefined;
+    if (typeof execute !== 'function') {
+      out[name] = tool;
+      continue;
+    }
+    out[name] = {
+      ...tool,
+      execute: (input: unknown, execution: unknown): unknown => {
+        const meter = options.meter ?? defaultMeter();
+        const run = meter.current();
+        // Outside a run a tool call is made but not measured, as with `meter.toolCall`.
+        if (run === undefined) return execute(input, execution);
+        return run.toolCall(name, () => execute(input, execution));
+      },
+    };
+  }
+  return out as T;
+}
