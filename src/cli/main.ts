@@ -20,6 +20,7 @@ import { GROUP_BY, isGroupBy } from '../store/window.js';
 import type { GroupBy } from '../store/window.js';
 import { registerRun } from './run-options.js';
 import { registerServe } from './serve.js';
+import { registerMcp } from './mcp.js';
 
 const DEFAULT_RUNS_DIR = '.flowmeter/runs';
 
@@ -142,6 +143,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
   registerPush(cli, io, setCode);
   registerPrices(cli, io, setCode);
   registerProxy(cli, io, setCode);
+  registerMcp(cli, io, setCode, version(), runsDirDefault);
 
   return cli;
 }
