@@ -109,6 +109,19 @@ describe('flowmeterMiddleware with the Vercel AI SDK', () => {
     expect(calls[0]!.ttft_ms).not.toBeNull();
   });
 
+  it('records a stream the caller aborts as a failed call with what it saw', async () => {
+    const { calls } = await inRun(async () => {
+      const abort = new AbortController();
+      const result = streamText({ model: observed({ 'x-mock-chunks': '50', 'x-mock-chunk-delay-ms': '5' }), prompt: 'hi', maxRetries: 0, abortSignal: abort.signal, onError: () => undefined });
+      for await (const delta of result.textStream) if (delta !== '') abort.abort();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.error_type).not.toBeNull();
+    expect(calls[0]!.ttft_ms).not.toBeNull();
+    expect(calls[0]!.duration_ms).toBeLessThan(50 * 5);
+  });
+
   it('records a call outside any run as a run of its own', async () => {
     const before = sink.ofKind('run_finished').length;
     await generateText({ model: wrapLanguageModel({ model: chatModel(), middleware: flowmeterMiddleware({ meter, flowId: 'standalone' }) }), prompt: 'hi', maxRetries: 0 });
