@@ -3,8 +3,12 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { PrometheusView, parseProfiles } from '../export/prometheus/index.js';
 import type { ProfileName } from '../export/prometheus/index.js';
-import { MetricsServerError, RunsTailer, ServeConfigError, resolveServeSettings, startMetricsServer } from '../server/index.js';
-import type { Env, MetricsServer } from '../server/index.js';
+import { dirname, join } from 'node:path';
+import { MetricsServerError, RunsTailer, ServeConfigError, resolveServeSettings, startCollector } from '../server/index.js';
+import type { Collector, Env, MetricsServer } from '../server/index.js';
+import type { StoreSetting } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { chooseDb, dbOption, openForCli, storeExists } from './db.js';
 import type { CliIo } from './io.js';
 import { UserError } from './io.js';
 
@@ -21,6 +25,8 @@ export interface ServeCommandOptions {
   /** Default FLOWMETER_RUNS_DIR, else `.flowmeter/runs`. */
   readonly runsDir?: string;
   readonly pollMs?: number;
+  /** The store the API reads and ingest writes: `--db`, else FLOWMETER_DB, else `flowmeter.db` beside the runs folder when it exists. */
+  readonly db?: StoreSetting;
 }
 
 export interface ServeControl {
@@ -70,8 +76,9 @@ function untilStopped(signal: AbortSignal | undefined): Promise<void> {
  */
 export async function serve(options: ServeCommandOptions, io: CliIo, control: ServeControl = {}): Promise<number> {
   const env = control.env ?? process.env;
-  let server: MetricsServer | undefined;
+  let server: Collector | undefined;
   let tailer: RunsTailer | undefined;
+  let store: Store | undefined;
   try {
     const settings = resolveServeSettings(options, env);
     for (const warning of settings.warnings) io.err(`flowmeter: warning: ${warning}`);
@@ -81,12 +88,19 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
     }
     const profiles = profilesOf(options.profile);
     const runsDir = options.runsDir ?? env.FLOWMETER_RUNS_DIR ?? DEFAULT_RUNS_DIR;
+    const choice = chooseDb(options.db, env);
+    // Without --db or FLOWMETER_DB, the store the meters beside this runs folder write by default.
+    const setting: StoreSetting = choice.explicit ? choice.setting : { path: join(dirname(runsDir), 'flowmeter.db') };
+    if (setting !== false && (choice.explicit || storeExists(setting))) store = await openForCli(setting);
     const view = new PrometheusView({ profiles });
     const malformed = view.registry.counter({ name: MALFORMED_METRIC, help: 'Lines of events.jsonl files that were not events, skipped.', labelNames: [] }).labels();
     const runs = new RunsTailer({
       runsDir,
       pollMs: options.pollMs ?? DEFAULT_POLL_MS,
-      onEvent: (event) => view.record(event),
+      onEvent: (event) => {
+        view.record(event);
+        server?.observe([event]);
+      },
       // A run killed inside its steps never ends them: once it has stopped writing, they leave the in-flight gauges.
       onStale: (stale) => view.abandonSteps(stale.flowId, stale.steps),
       onError: (err) => io.err(`flowmeter: warning: ${oneLine(err)}`),
@@ -98,10 +112,14 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
     let isReady = false;
     void ready.then(() => (isReady = true));
     const existed = existsSync(runsDir);
-    server = await startMetricsServer({
+    server = await startCollector({
       port: settings.port,
       addr: settings.addr,
       token: settings.token,
+      ...(store === undefined ? {} : { store }),
+      onEvents: (events) => {
+        for (const event of events) view.record(event);
+      },
       render: async (format) => {
         await ready;
         const seen = runs.stats().malformed;
@@ -113,9 +131,9 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
         return { ready: isReady, runs_dir: runsDir, files: s.files, events: s.events, malformed_lines: s.malformed, rejected_events: view.rejectedEvents };
       },
     });
-    const notes = [`profiles: ${profiles.join(',')}`, `runs: ${runsDir}${existed ? '' : ', not created yet'}`];
+    const notes = [`profiles: ${profiles.join(',')}`, `runs: ${runsDir}${existed ? '' : ', not created yet'}`, `store: ${store?.location ?? 'none (the API and ingest need one: --db)'}`];
     if (settings.token !== undefined) notes.push('bearer token required');
-    io.out(`flowmeter: serving /metrics on ${server.url} (${notes.join('; ')})`);
+    io.out(`flowmeter: serving /metrics, /api and /ws on ${server.url} (${notes.join('; ')})`);
     control.onListening?.(server);
     await untilStopped(control.signal);
     return 0;
@@ -128,6 +146,7 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
   } finally {
     await server?.close();
     await tailer?.close();
+    await store?.close();
   }
 }
 
@@ -154,7 +173,7 @@ export function profileArg(value: string): string {
 export function registerServe(cli: Command, io: CliIo, setCode: (code: number) => void): void {
   cli
     .command('serve')
-    .description('serve /metrics (Prometheus text 0.0.4 or OpenMetrics 1.0) and /healthz for the runs in a runs folder, updated as runs write events')
+    .description('the collector: /metrics (Prometheus text or OpenMetrics) and /healthz for the runs in a runs folder, the REST API over the store, NDJSON ingest (POST /api/events) and a live WebSocket (/ws)')
     .option('--port <port>', 'port to listen on; 0 picks a free one (default 9108; env FLOWMETER_METRICS_PORT, AR_METRICS_PORT)', portArg)
     .option('--addr <addr>', 'address to bind (default 127.0.0.1; env FLOWMETER_METRICS_ADDR, AR_METRICS_ADDR)')
     .option('--token <token>', 'require Authorization: Bearer <token> (shows in ps: prefer env FLOWMETER_TOKEN or --token-file)')
@@ -162,5 +181,6 @@ export function registerServe(cli: Command, io: CliIo, setCode: (code: number) =
     .option('--profile <names>', 'metric names: default, arx, enzu, or a comma list', profileArg, 'default')
     .option('--runs-dir <dir>', `runs folder (default ${DEFAULT_RUNS_DIR}; env FLOWMETER_RUNS_DIR)`)
     .option('--poll-ms <ms>', 'how often to look for new runs and lines', positiveIntArg, DEFAULT_POLL_MS)
+    .option('--db <store>', `the store the API reads and POST /api/events writes (default: FLOWMETER_DB, else flowmeter.db beside the runs folder when it exists)`, dbOption)
     .action(async (opts: ServeCommandOptions) => setCode(await serve(opts, io)));
 }

@@ -7,6 +7,7 @@ import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
 import { StoreSink } from '../sinks/store.js';
+import { CollectorSink } from '../sinks/collector.js';
 import { openStore } from '../store/open.js';
 import type { Sink } from '../sinks/index.js';
 import type { ExpositionFormat } from '../export/prometheus/index.js';
@@ -155,6 +156,11 @@ export class Meter {
         });
         sinks.push(this.storeSink);
         this.diag.storeStats = () => this.storeSink?.stats();
+      }
+      const collector = options.collector ?? (options.env ?? process.env).FLOWMETER_COLLECTOR;
+      if (collector !== undefined && collector !== '') {
+        const c = typeof collector === 'string' ? { url: collector } : collector;
+        sinks.push(new CollectorSink({ ...c, onError: onError('collector') }));
       }
       sinks.push(...(options.sinks ?? []));
     }

@@ -63,6 +63,11 @@ export interface MeterOptions {
    * (FLOWMETER_RETAIN_RAW, FLOWMETER_RETAIN_ROLLUPS).
    */
   readonly retention?: { readonly raw?: string | number; readonly rollups?: string | number };
+  /**
+   * Also send every event to a collector (`flowmeter serve`): its URL, e.g.
+   * `'http://127.0.0.1:9108'`, or `{ url, token }`. FLOWMETER_COLLECTOR names one too.
+   */
+  readonly collector?: string | { readonly url: string; readonly token?: string };
   /** More sinks, after the built-in ones: e.g. `new OtelExporter()` from `flowmeter/otel`, `new StatsdExporter()` from `flowmeter/statsd`. */
   readonly sinks?: readonly Sink[];
   /** A user price file (JSON) and/or entries that override the built-in table. FLOWMETER_PRICES names a file too. */

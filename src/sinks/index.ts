@@ -8,6 +8,8 @@ export { EventLogSink, EVENTS_FILE } from './event-log.js';
 export type { EventLogSinkOptions } from './event-log.js';
 export type { JsonlSinkOptions } from './jsonl.js';
 export { LogSink } from './log.js';
+export { CollectorSink } from './collector.js';
+export type { CollectorSinkOptions } from './collector.js';
 export type { LogSinkOptions, LogFormat } from './log.js';
 export type { LogDestination, LogWritable } from './log-destination.js';
 export { formatLogfmt, logfmtPair, logfmtValue } from './logfmt.js';

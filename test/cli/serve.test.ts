@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { serve } from '../../src/cli/serve.js';
@@ -55,7 +55,7 @@ describe('flowmeter serve', () => {
     expect(sampleValue(text, 'flowmeter_runs_finished_total', { flow_id: 'beta', outcome: 'success' })).toBeUndefined();
     expect(sampleValue(text, 'flowmeter_runs_started_total', { flow_id: 'beta' })).toBe(1);
     expect(sampleValue(text, 'flowmeter_tokens_total', { direction: 'input', model: 'gpt-4o' })).toBe(300);
-    expect(s.io.stdout).toEqual([`flowmeter: serving /metrics on ${s.server.url} (profiles: default; runs: ${runsDir})`]);
+    expect(s.io.stdout).toEqual([`flowmeter: serving /metrics, /api and /ws on ${s.server.url} (profiles: default; runs: ${runsDir}; store: ${join(dirname(runsDir), 'flowmeter.db')})`]);
     expect(await s.stop()).toBe(0);
     expect(s.io.stderr).toEqual([]);
     await expect(fetch(`${s.server.url}/metrics`)).rejects.toThrow();
@@ -108,7 +108,7 @@ describe('flowmeter serve', () => {
     const later = join(dir, 'later');
     const s = await startServe({ port: 0, runsDir: later, pollMs: 20 });
     try {
-      expect(s.io.stdout[0]).toContain(`runs: ${later}, not created yet)`);
+      expect(s.io.stdout[0]).toContain(`runs: ${later}, not created yet;`);
       await makeRuns(later, [{ flow: 'delta' }]);
       await eventually(async () => sampleValue(await scrape(s.server), 'flowmeter_runs_finished_total', { flow_id: 'delta' }) === 1);
       expect(s.io.stderr).toEqual([]);
