@@ -20,6 +20,7 @@ import { LiveMetrics } from './live.js';
 import type { RunFinishedMessage } from './live.js';
 import { DEFAULT_METRICS_ADDR, DEFAULT_METRICS_PORT, MetricsServerError } from './metrics-server.js';
 import { SERIES_BY, SERIES_METRICS, STEPS, timeseries } from './timeseries.js';
+import { OtlpDecodeError, TraceAssembler, decodeTraces } from './otlp-traces.js';
 
 export interface CollectorOptions {
   /** Where ingested events are written and the API reads; without one, `/api/*` answers 503. */
@@ -39,6 +40,8 @@ export interface CollectorOptions {
   readonly maxBodyBytes?: number;
   /** The live figures; one is made when not given. */
   readonly live?: LiveMetrics;
+  /** How long a trace without its root span waits before it is converted; default 30 s. */
+  readonly traceIdleMs?: number;
 }
 
 export interface Collector {
@@ -48,7 +51,7 @@ export interface Collector {
   /** Events from a source other than ingest (a tailed runs folder): live figures and `run.finished` messages. */
   observe(events: readonly FlowEvent[]): void;
   /** Ingest counters: batches and events accepted, batches refused. */
-  stats(): { readonly batches: number; readonly events: number; readonly rejected: number; readonly clients: number };
+  stats(): { readonly batches: number; readonly events: number; readonly rejected: number; readonly clients: number; readonly spans: number; readonly held_spans: number };
   close(): Promise<void>;
 }
 
@@ -138,7 +141,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const store = options.store;
   const sockets = new Set<WebSocket>();
-  const counts = { batches: 0, events: 0, rejected: 0 };
+  const counts = { batches: 0, events: 0, rejected: 0, spans: 0 };
   // One builder per ingest client (it numbers each run's calls in order); bounded.
   const builders = new Map<string, BatchBuilder>();
   const builderOf = (client: string): BatchBuilder => {
@@ -161,6 +164,23 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       if (event.kind === 'run_finished') broadcast({ type: 'run.finished', run: { ...event.event, summary: event.summary } } satisfies RunFinishedMessage);
     }
   };
+
+  /** Events from ingest or OTLP: stored first (in one transaction), then the view and the live figures. */
+  const accept = async (client: string, events: FlowEvent[]): Promise<Awaited<ReturnType<Store['write']>> | null> => {
+    const result = store === undefined ? null : await store.write(builderOf(client).build(events));
+    counts.batches++;
+    counts.events += events.length;
+    options.onEvents?.(events);
+    observe(events);
+    return result;
+  };
+  const assembler = new TraceAssembler(async (events) => {
+    await accept('otlp', events);
+  }, options.traceIdleMs ?? 30_000);
+  const sweep = setInterval(() => {
+    assembler.sweep().catch(() => undefined);
+  }, Math.min(5_000, options.traceIdleMs ?? 30_000));
+  sweep.unref();
 
   const json = (c: Context, status: number, body: unknown, headers: Record<string, string> = {}): Response =>
     c.body(JSON.stringify(body) + '\n', status as 200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
@@ -242,13 +262,29 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       counts.rejected++;
       return json(c, parsed.status, { error: `line ${parsed.line}: ${parsed.reason}`, line: parsed.line, reason: parsed.reason });
     }
-    const client = c.req.header('x-flowmeter-client') ?? 'default';
-    const result = await s.write(builderOf(client).build(parsed.events));
-    counts.batches++;
-    counts.events += parsed.events.length;
-    options.onEvents?.(parsed.events);
-    observe(parsed.events);
+    const result = await accept(c.req.header('x-flowmeter-client') ?? 'default', parsed.events);
     return json(c, 200, { accepted: parsed.events.length, ...result });
+  });
+  app.post('/v1/traces', async (c) => {
+    const s = needStore(c);
+    if (s instanceof Response) return s;
+    const type = c.req.header('content-type') ?? 'application/x-protobuf';
+    const raw = await readLimitedBytes(c.req.raw, maxBody);
+    if (raw === null) {
+      counts.rejected++;
+      return json(c, 413, { error: `body larger than ${maxBody} bytes; send smaller batches` });
+    }
+    let spans;
+    try {
+      spans = decodeTraces(raw, type);
+    } catch (err) {
+      counts.rejected++;
+      return json(c, 400, { error: err instanceof OtlpDecodeError ? err.message : 'not an OTLP trace request' });
+    }
+    counts.spans += spans.length;
+    await assembler.add(spans);
+    // ExportTraceServiceResponse with nothing rejected: empty in protobuf, {} in JSON.
+    return type.includes('json') ? c.body('{}', 200, { 'Content-Type': 'application/json' }) : c.body(new Uint8Array(0), 200, { 'Content-Type': 'application/x-protobuf' });
   });
   app.all('/api/events', (c) => json(c, 405, { error: `method ${c.req.method} not allowed; use POST` }, { Allow: 'POST' }));
 
@@ -306,20 +342,25 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     port: bound,
     live,
     observe,
-    stats: () => ({ ...counts, clients: sockets.size }),
+    stats: () => ({ ...counts, clients: sockets.size, held_spans: assembler.heldSpans }),
     close(): Promise<void> {
-      closing ??= new Promise<void>((resolve) => {
+      closing ??= (async () => {
         clearInterval(tick);
-        for (const ws of sockets) ws.close(1001, 'server stopping');
-        wss.close();
-        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-        cut.unref();
-        server.close(() => {
-          clearTimeout(cut);
-          resolve();
+        clearInterval(sweep);
+        // Traces still waiting for their root go in as they are.
+        await assembler.drain().catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          for (const ws of sockets) ws.close(1001, 'server stopping');
+          wss.close();
+          const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+          cut.unref();
+          server.close(() => {
+            clearTimeout(cut);
+            resolve();
+          });
+          server.closeIdleConnections();
         });
-        server.closeIdleConnections();
-      });
+      })();
       return closing;
     },
   };
@@ -327,7 +368,12 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
 
 /** The body as text, or null once it passes `limit` bytes (the read stops there). */
 async function readLimited(req: Request, limit: number): Promise<string | null> {
-  if (req.body === null) return '';
+  const bytes = await readLimitedBytes(req, limit);
+  return bytes === null ? null : Buffer.from(bytes).toString('utf8');
+}
+
+async function readLimitedBytes(req: Request, limit: number): Promise<Uint8Array | null> {
+  if (req.body === null) return new Uint8Array(0);
   const reader = req.body.getReader() as { read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>; cancel(): Promise<void> };
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -341,5 +387,5 @@ async function readLimited(req: Request, limit: number): Promise<string | null> 
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
