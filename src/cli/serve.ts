@@ -9,6 +9,7 @@ import type { Collector, Env, MetricsServer } from '../server/index.js';
 import type { StoreSetting } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { chooseDb, dbOption, openForCli, storeExists } from './db.js';
+import { AlertEngine, parseAlert } from '../server/alerts.js';
 import type { CliIo } from './io.js';
 import { UserError } from './io.js';
 
@@ -25,6 +26,11 @@ export interface ServeCommandOptions {
   /** Default FLOWMETER_RUNS_DIR, else `.flowmeter/runs`. */
   readonly runsDir?: string;
   readonly pollMs?: number;
+  /** Alert rules (`p95(cost_usd) > 0.05 for 5m by flow`), evaluated over the store. */
+  readonly alert?: readonly string[];
+  /** Where alert notifications are POSTed. */
+  readonly alertWebhook?: string;
+  readonly alertIntervalMs?: number;
   /** The store the API reads and ingest writes: `--db`, else FLOWMETER_DB, else `flowmeter.db` beside the runs folder when it exists. */
   readonly db?: StoreSetting;
 }
@@ -93,6 +99,19 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
     const setting: StoreSetting = choice.explicit ? choice.setting : { path: join(dirname(runsDir), 'flowmeter.db') };
     if (setting !== false && (choice.explicit || storeExists(setting))) store = await openForCli(setting);
     const view = new PrometheusView({ profiles });
+    let alerts: AlertEngine | undefined;
+    if ((options.alert ?? []).length > 0) {
+      if (store === undefined) throw new UserError('--alert evaluates rules over the store, and there is none (pass --db)');
+      let rules;
+      try {
+        rules = (options.alert ?? []).map(parseAlert);
+      } catch (err) {
+        throw new UserError(err instanceof Error ? err.message : String(err));
+      }
+      if (options.alertWebhook !== undefined && !/^https?:\/\//.test(options.alertWebhook)) throw new UserError(`--alert-webhook ${options.alertWebhook}: not an http(s) URL`);
+      alerts = new AlertEngine({ store, alerts: rules, ...(options.alertWebhook === undefined ? {} : { webhook: options.alertWebhook }), onError: (err) => io.err(`flowmeter: warning: ${oneLine(err)}`) });
+    }
+    const firingGauge = alerts === undefined ? undefined : view.registry.gauge({ name: 'flowmeter_alerts_firing', help: 'Alert rules firing now, by rule and group (1 firing, 0 resolved).', labelNames: ['alert', 'group'] });
     const malformed = view.registry.counter({ name: MALFORMED_METRIC, help: 'Lines of events.jsonl files that were not events, skipped.', labelNames: [] }).labels();
     const runs = new RunsTailer({
       runsDir,
@@ -117,6 +136,12 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
       addr: settings.addr,
       token: settings.token,
       ...(store === undefined ? {} : { store }),
+      ...(alerts === undefined ? {} : { alerts, alertIntervalMs: options.alertIntervalMs ?? 5_000 }),
+      onAlerts: (engine) => {
+        if (firingGauge === undefined) return;
+        for (const n of engine.recent()) firingGauge.labels(n.alert, n.group).set(0);
+        for (const f of engine.firing()) firingGauge.labels(f.alert, f.group).set(1);
+      },
       onEvents: (events) => {
         for (const event of events) view.record(event);
       },
@@ -181,6 +206,9 @@ export function registerServe(cli: Command, io: CliIo, setCode: (code: number) =
     .option('--profile <names>', 'metric names: default, arx, enzu, or a comma list', profileArg, 'default')
     .option('--runs-dir <dir>', `runs folder (default ${DEFAULT_RUNS_DIR}; env FLOWMETER_RUNS_DIR)`)
     .option('--poll-ms <ms>', 'how often to look for new runs and lines', positiveIntArg, DEFAULT_POLL_MS)
+    .option('--alert <rule>', 'alert when a rule holds, e.g. "p95(cost_usd) > 0.05 for 5m by flow" (repeatable; the language of flowmeter check)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--alert-webhook <url>', 'POST firing and resolved alerts here (JSON with a Slack-compatible text field)')
+    .option('--alert-interval-ms <ms>', 'how often alert rules are evaluated', positiveIntArg, 5_000)
     .option('--db <store>', `the store the API reads and POST /api/events writes (default: FLOWMETER_DB, else flowmeter.db beside the runs folder when it exists)`, dbOption)
     .action(async (opts: ServeCommandOptions) => setCode(await serve(opts, io)));
 }

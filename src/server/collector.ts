@@ -21,6 +21,7 @@ import type { RunFinishedMessage } from './live.js';
 import { DEFAULT_METRICS_ADDR, DEFAULT_METRICS_PORT, MetricsServerError } from './metrics-server.js';
 import { SERIES_BY, SERIES_METRICS, STEPS, timeseries } from './timeseries.js';
 import { OtlpDecodeError, TraceAssembler, decodeTraces } from './otlp-traces.js';
+import type { AlertEngine } from './alerts.js';
 
 export interface CollectorOptions {
   /** Where ingested events are written and the API reads; without one, `/api/*` answers 503. */
@@ -42,6 +43,11 @@ export interface CollectorOptions {
   readonly live?: LiveMetrics;
   /** How long a trace without its root span waits before it is converted; default 30 s. */
   readonly traceIdleMs?: number;
+  /** Alert rules evaluated over the store every `alertIntervalMs` (default 5 s); listed on `/api/alerts`. */
+  readonly alerts?: AlertEngine;
+  readonly alertIntervalMs?: number;
+  /** After each alert evaluation (e.g. to set a gauge). */
+  readonly onAlerts?: (engine: AlertEngine) => void;
 }
 
 export interface Collector {
@@ -286,6 +292,10 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     // ExportTraceServiceResponse with nothing rejected: empty in protobuf, {} in JSON.
     return type.includes('json') ? c.body('{}', 200, { 'Content-Type': 'application/json' }) : c.body(new Uint8Array(0), 200, { 'Content-Type': 'application/x-protobuf' });
   });
+  app.get('/api/alerts', (c) => {
+    const engine = options.alerts;
+    return json(c, 200, { rules: engine?.rules.map((r) => r.text) ?? [], firing: engine?.firing() ?? [], recent: engine?.recent() ?? [] });
+  });
   app.all('/api/events', (c) => json(c, 405, { error: `method ${c.req.method} not allowed; use POST` }, { Allow: 'POST' }));
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: addr, port }) as Server;
@@ -315,6 +325,25 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   wss.on('headers', () => undefined);
   // A subprotocol offered by the client must be chosen, or browsers drop the connection.
   (wss.options as { handleProtocols?: (protocols: Set<string>) => string | false }).handleProtocols = (protocols) => [...protocols].find((p) => p.startsWith('bearer.')) ?? [...protocols][0] ?? false;
+
+  let evaluating = false;
+  const alertTimer =
+    options.alerts === undefined
+      ? undefined
+      : setInterval(() => {
+          const engine = options.alerts!;
+          if (evaluating) return;
+          evaluating = true;
+          engine
+            .evaluate()
+            .then((notes) => {
+              options.onAlerts?.(engine);
+              for (const n of notes) broadcast({ type: 'alert', ...n });
+            })
+            .catch(() => undefined)
+            .finally(() => (evaluating = false));
+        }, options.alertIntervalMs ?? 5_000);
+  alertTimer?.unref();
 
   const tick = setInterval(() => {
     if (sockets.size === 0) return;
@@ -347,6 +376,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       closing ??= (async () => {
         clearInterval(tick);
         clearInterval(sweep);
+        if (alertTimer !== undefined) clearInterval(alertTimer);
+        await options.alerts?.settled();
         // Traces still waiting for their root go in as they are.
         await assembler.drain().catch(() => undefined);
         await new Promise<void>((resolve) => {
