@@ -10,6 +10,7 @@ import type { StoreSetting } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { chooseDb, dbOption, openForCli, storeExists } from './db.js';
 import { AlertEngine, parseAlert } from '../server/alerts.js';
+import { SystemMetrics } from '../export/system-metrics.js';
 import type { CliIo } from './io.js';
 import { UserError } from './io.js';
 
@@ -31,6 +32,8 @@ export interface ServeCommandOptions {
   /** Where alert notifications are POSTed. */
   readonly alertWebhook?: string;
   readonly alertIntervalMs?: number;
+  /** How often the process is sampled (CPU, memory, event loop, GC, handles); default 10,000 ms. */
+  readonly systemIntervalMs?: number;
   /** The store the API reads and ingest writes: `--db`, else FLOWMETER_DB, else `flowmeter.db` beside the runs folder when it exists. */
   readonly db?: StoreSetting;
 }
@@ -85,6 +88,7 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
   let server: Collector | undefined;
   let tailer: RunsTailer | undefined;
   let store: Store | undefined;
+  let system: SystemMetrics | undefined;
   try {
     const settings = resolveServeSettings(options, env);
     for (const warning of settings.warnings) io.err(`flowmeter: warning: ${warning}`);
@@ -111,6 +115,7 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
       if (options.alertWebhook !== undefined && !/^https?:\/\//.test(options.alertWebhook)) throw new UserError(`--alert-webhook ${options.alertWebhook}: not an http(s) URL`);
       alerts = new AlertEngine({ store, alerts: rules, ...(options.alertWebhook === undefined ? {} : { webhook: options.alertWebhook }), onError: (err) => io.err(`flowmeter: warning: ${oneLine(err)}`) });
     }
+    system = new SystemMetrics(view.registry, { intervalMs: options.systemIntervalMs ?? 10_000, onSample: (sample) => server?.broadcast({ type: 'system', ...sample }) });
     const firingGauge = alerts === undefined ? undefined : view.registry.gauge({ name: 'flowmeter_alerts_firing', help: 'Alert rules firing now, by rule and group (1 firing, 0 resolved).', labelNames: ['alert', 'group'] });
     const malformed = view.registry.counter({ name: MALFORMED_METRIC, help: 'Lines of events.jsonl files that were not events, skipped.', labelNames: [] }).labels();
     const runs = new RunsTailer({
@@ -153,7 +158,7 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
       },
       health: () => {
         const s = runs.stats();
-        return { ready: isReady, runs_dir: runsDir, files: s.files, events: s.events, malformed_lines: s.malformed, rejected_events: view.rejectedEvents };
+        return { ready: isReady, system: system?.latest ?? null, runs_dir: runsDir, files: s.files, events: s.events, malformed_lines: s.malformed, rejected_events: view.rejectedEvents };
       },
     });
     const notes = [`profiles: ${profiles.join(',')}`, `runs: ${runsDir}${existed ? '' : ', not created yet'}`, `store: ${store?.location ?? 'none (the API and ingest need one: --db)'}`];
@@ -169,6 +174,7 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
     }
     throw err;
   } finally {
+    system?.stop();
     await server?.close();
     await tailer?.close();
     await store?.close();
@@ -209,6 +215,7 @@ export function registerServe(cli: Command, io: CliIo, setCode: (code: number) =
     .option('--alert <rule>', 'alert when a rule holds, e.g. "p95(cost_usd) > 0.05 for 5m by flow" (repeatable; the language of flowmeter check)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--alert-webhook <url>', 'POST firing and resolved alerts here (JSON with a Slack-compatible text field)')
     .option('--alert-interval-ms <ms>', 'how often alert rules are evaluated', positiveIntArg, 5_000)
+    .option('--system-interval-ms <ms>', 'how often the server samples its CPU, memory, event loop, GC and handles', positiveIntArg, 10_000)
     .option('--db <store>', `the store the API reads and POST /api/events writes (default: FLOWMETER_DB, else flowmeter.db beside the runs folder when it exists)`, dbOption)
     .action(async (opts: ServeCommandOptions) => setCode(await serve(opts, io)));
 }

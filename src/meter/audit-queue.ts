@@ -30,6 +30,11 @@ export type OnFull = 'drop' | 'wait';
  */
 export class AuditQueue {
   private queue: FlowEvent[] = [];
+
+  /** Events waiting for the sinks. */
+  get depth(): number {
+    return this.queue.length;
+  }
   private scheduled = false;
   private readonly slots: SinkSlot[];
   private caughtUp: Promise<void> | undefined;

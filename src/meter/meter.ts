@@ -22,6 +22,7 @@ import { MeterConfigError, errorType, outcomeOfError } from './errors.js';
 import type { FailureSource } from './errors.js';
 import { trackForExit, untrackForExit } from './exit-hook.js';
 import { Exposition } from './exposition.js';
+import { SystemMetrics } from '../export/system-metrics.js';
 import type { PushSettings, ServeOptions } from './exposition.js';
 import { NOOP_RUN } from './noop.js';
 import { resolveOptions } from './options.js';
@@ -126,6 +127,7 @@ export class Meter {
   private readonly storeSink: StoreSink | undefined;
   private closing: Promise<void> | undefined;
   private readonly runEndListeners: ((finish: RunFinish) => void)[] = [];
+  private readonly system: SystemMetrics | undefined;
 
   constructor(options: MeterOptions = {}) {
     this.options = resolveOptions(options);
@@ -169,6 +171,13 @@ export class Meter {
       this.enabled && this.options.profiles !== false
         ? new Exposition(this.options.profiles, options.prometheus === false ? undefined : options.prometheus?.maxSeriesPerMetric, this.diag, options.pushgateway, options.env ?? process.env)
         : undefined;
+    const system = options.systemMetrics;
+    if (this.exposition !== undefined && system !== undefined && system !== false) {
+      this.system = new SystemMetrics(this.exposition.view.registry, {
+        ...(system === true || system.intervalMs === undefined ? {} : { intervalMs: system.intervalMs }),
+        queue: () => ({ depth: this.queue.depth, dropped: this.diag.droppedEvents }),
+      });
+    }
     this.core = this.makeCore();
     if (options.onRunEnd !== undefined) this.runEndListeners.push(options.onRunEnd);
     if (this.enabled)
@@ -352,6 +361,7 @@ export class Meter {
   close(): Promise<void> {
     this.closing ??= (async () => {
       untrackForExit(this);
+      this.system?.stop();
       await this.queue.close(this.options.flushTimeoutMs);
       await this.exposition?.close();
     })();

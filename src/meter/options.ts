@@ -68,6 +68,12 @@ export interface MeterOptions {
    * `'http://127.0.0.1:9108'`, or `{ url, token }`. FLOWMETER_COLLECTOR names one too.
    */
   readonly collector?: string | { readonly url: string; readonly token?: string };
+  /**
+   * Sample the process — CPU, memory, event-loop delay, GC pauses, open handles, the audit
+   * queue's depth — every `intervalMs` (default 10 s) into the meter's Prometheus view
+   * (`flowmeter_process_*`, `flowmeter_nodejs_*`, `flowmeter_audit_queue_depth`). Off by default.
+   */
+  readonly systemMetrics?: boolean | { readonly intervalMs?: number };
   /** More sinks, after the built-in ones: e.g. `new OtelExporter()` from `flowmeter/otel`, `new StatsdExporter()` from `flowmeter/statsd`. */
   readonly sinks?: readonly Sink[];
   /** A user price file (JSON) and/or entries that override the built-in table. FLOWMETER_PRICES names a file too. */

@@ -56,6 +56,8 @@ export interface Collector {
   readonly live: LiveMetrics;
   /** Events from a source other than ingest (a tailed runs folder): live figures and `run.finished` messages. */
   observe(events: readonly FlowEvent[]): void;
+  /** Sends a message to every WebSocket client (e.g. `{ type: 'system', … }`). */
+  broadcast(message: unknown): void;
   /** Ingest counters: batches and events accepted, batches refused. */
   stats(): { readonly batches: number; readonly events: number; readonly rejected: number; readonly clients: number; readonly spans: number; readonly held_spans: number };
   close(): Promise<void>;
@@ -371,6 +373,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     port: bound,
     live,
     observe,
+    broadcast,
     stats: () => ({ ...counts, clients: sockets.size, held_spans: assembler.heldSpans }),
     close(): Promise<void> {
       closing ??= (async () => {

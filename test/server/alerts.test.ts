@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { serve } from '../../src/cli/serve.js';
 import { createMeter } from '../../src/meter/index.js';
 import { AlertEngine, parseAlert } from '../../src/server/alerts.js';
@@ -84,7 +85,7 @@ describe('alert rules', () => {
     const abort = new AbortController();
     let server: MetricsServer | undefined;
     const io = capture();
-    const exit = serve({ port: 0, runsDir: join(dir, 'runs'), db: { path: db }, alert: ['sum(cost_usd) > 100 for 1h'], alertWebhook: receiverUrl, alertIntervalMs: 100 }, io, { signal: abort.signal, env: {}, onListening: (s) => (server = s) });
+    const exit = serve({ port: 0, runsDir: join(dir, 'runs'), db: { path: db }, alert: ['sum(cost_usd) > 100 for 1h'], alertWebhook: receiverUrl, alertIntervalMs: 100, systemIntervalMs: 100 }, io, { signal: abort.signal, env: {}, onListening: (s) => (server = s) });
     try {
       const end = Date.now() + 10_000;
       while (received.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
@@ -95,6 +96,20 @@ describe('alert rules', () => {
       expect(alerts.firing.map((f) => f.group)).toEqual(['all']);
       const metrics = await (await fetch(`${server!.url}/metrics`)).text();
       expect(metrics).toMatch(/^flowmeter_alerts_firing\{alert="[^"]+",group="all"\} 1$/m);
+      // The server samples itself: on /metrics, /healthz and the WebSocket.
+      expect(metrics).toMatch(/^flowmeter_process_resident_memory_bytes [1-9]/m);
+      const health = (await (await fetch(`${server!.url}/healthz`)).json()) as { system: { rss_bytes: number } | null };
+      expect(health.system?.rss_bytes).toBeGreaterThan(0);
+      const ws = new WebSocket(`${server!.url.replace('http', 'ws')}/ws`);
+      const system = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        ws.on('message', (data: Buffer) => {
+          const m = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+          if (m.type === 'system') resolve(m);
+        });
+        ws.on('error', reject);
+      });
+      ws.close();
+      expect(Object.keys(system)).toEqual(expect.arrayContaining(['cpu_cores', 'rss_bytes', 'heap_used_bytes', 'event_loop_delay_p99_ms', 'gc_pause_ms', 'active_resources']));
     } finally {
       abort.abort();
       expect(await exit).toBe(0);
