@@ -10,6 +10,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
 # Graphviz's `dot` parses what `flowmeter compile --emit dot` prints.
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
+# The dashboard's end-to-end tests drive Debian's Chromium through playwright-core.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 # The store's tests need the machine's PostgreSQL on 127.0.0.1:5432; start it if it is down.
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then

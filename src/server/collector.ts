@@ -1,4 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -46,6 +49,8 @@ export interface CollectorOptions {
   /** Alert rules evaluated over the store every `alertIntervalMs` (default 5 s); listed on `/api/alerts`. */
   readonly alerts?: AlertEngine;
   readonly alertIntervalMs?: number;
+  /** The built dashboard (index.html and assets/); default dist/web of this package; null for none. */
+  readonly dashboardDir?: string | null;
   /** After each alert evaluation (e.g. to set a gauge). */
   readonly onAlerts?: (engine: AlertEngine) => void;
 }
@@ -197,7 +202,21 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const app = new Hono();
   app.onError((err, c) => json(c, 500, { error: ((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '').trim() || 'internal error' }));
   app.notFound((c) => json(c, 404, { error: 'not found' }));
+  // The dashboard's files hold no data (the page asks for a token and sends it with every
+  // API call): they are served without one, so a browser can load the login prompt.
+  const dashboard = options.dashboardDir === undefined ? defaultDashboardDir() : options.dashboardDir;
+  const isStatic = (path: string): boolean => path === '/' || path === '/index.html' || path.startsWith('/assets/');
   app.use('*', async (c: Context, next): Promise<Response | undefined> => {
+    if (dashboard !== null && c.req.method === 'GET' && isStatic(c.req.path)) {
+      const file = staticFile(dashboard, c.req.path === '/' ? '/index.html' : c.req.path);
+      if (file === null) return json(c, 404, { error: 'not found' });
+      return c.body(file.body, 200, {
+        'Content-Type': file.type,
+        'Cache-Control': c.req.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+        'X-Content-Type-Options': 'nosniff',
+      });
+    }
     if (!tokenMatches(bearer(c.req.header('authorization')))) {
       return json(c, 401, { error: 'unauthorized: send Authorization: Bearer <token>' }, { 'WWW-Authenticate': 'Bearer realm="flowmeter"' });
     }
@@ -398,6 +417,27 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       return closing;
     },
   };
+}
+
+/** dist/web beside this module's package (the same from src/server under tsx and dist/server when built), when it was built. */
+function defaultDashboardDir(): string | null {
+  const dir = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+  return existsSync(join(dir, 'index.html')) ? dir : null;
+}
+
+const TYPES: Readonly<Record<string, string>> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
+
+/** A file of the dashboard, never outside its folder. */
+function staticFile(dir: string, path: string): { body: Uint8Array<ArrayBuffer>; type: string } | null {
+  const name = normalize(decodeURIComponent(path)).replace(/^[/\\]+/, '');
+  if (name.startsWith('..') || name.includes('\0')) return null;
+  const full = join(dir, name);
+  if (!full.startsWith(dir) || !existsSync(full)) return null;
+  try {
+    return { body: new Uint8Array(readFileSync(full)), type: TYPES[extname(full)] ?? 'application/octet-stream' };
+  } catch {
+    return null;
+  }
 }
 
 /** The body as text, or null once it passes `limit` bytes (the read stops there). */
