@@ -30,6 +30,14 @@ let browser: BrowserContext;
 let page: Page;
 let parentRunId = '';
 
+/** One attribute of every element a selector matches, in page order. */
+async function attrs(p: Page, selector: string, name: string): Promise<(string | null)[]> {
+  const all = p.locator(selector);
+  const out: (string | null)[] = [];
+  for (let i = 0, n = await all.count(); i < n; i++) out.push(await all.nth(i).getAttribute(name));
+  return out;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function api<T>(path: string): Promise<T> {
@@ -97,7 +105,9 @@ describe.skipIf(!built || !existsSync(CHROMIUM))('the dashboard in Chromium', ()
     expect(await page.textContent('#window [data-tile="runs"]')).toBe(String(g.runs));
     expect(await page.textContent('#window [data-tile="success_rate"]')).toBe(`${(g.success_rate * 100).toFixed(1)}%`);
     expect(await page.textContent('#window [data-tile="calls"]')).toBe(String(g.calls.requests));
-    const segments = await page.$$eval('#outcomes span', (spans) => Object.fromEntries(spans.map((s) => [s.getAttribute('data-outcome'), Number(s.getAttribute('data-count'))])));
+    const keys = await attrs(page, '#outcomes span', 'data-outcome');
+    const counts = await attrs(page, '#outcomes span', 'data-count');
+    const segments = Object.fromEntries(keys.map((k, i) => [k, Number(counts[i])]));
     expect(segments).toEqual(g.outcomes);
     // Eight uPlot charts, each with data.
     expect(await page.locator('.chart canvas').count()).toBe(8);
@@ -114,7 +124,7 @@ describe.skipIf(!built || !existsSync(CHROMIUM))('the dashboard in Chromium', ()
     await page.goto(`${collector.url}/#/runs`);
     await page.waitForSelector('main[data-loaded="runs"]');
     const listed = await api<{ runs: { run_id: string }[] }>('/api/runs?limit=50');
-    expect(await page.$$eval('tbody tr', (rows) => rows.map((r) => r.getAttribute('data-run')))).toEqual(listed.runs.map((r) => r.run_id));
+    expect(await attrs(page, 'tbody tr', 'data-run')).toEqual(listed.runs.map((r) => r.run_id));
     const id = await agentRun('live-flow', 1);
     await meter.flush();
     await page.waitForSelector(`tr[data-live][data-run="${id}"]`, { timeout: 10_000 });
@@ -132,7 +142,7 @@ describe.skipIf(!built || !existsSync(CHROMIUM))('the dashboard in Chromium', ()
     expect(await page.textContent('#summary')).toBe(detail.run.summary);
     expect(await page.textContent('main h1')).toBe(`Run ${parentRunId}`);
     expect(await page.isVisible('main h1')).toBe(true);
-    expect(await page.$$eval('#children a', (links) => links.map((a) => a.getAttribute('href')))).toEqual(detail.children.map((c) => `#/runs/${c.run_id}`));
+    expect(await attrs(page, '#children a', 'href')).toEqual(detail.children.map((c) => `#/runs/${c.run_id}`));
     await page.screenshot({ path: join(shots, 'run.png'), fullPage: true });
   });
 
