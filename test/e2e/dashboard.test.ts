@@ -107,7 +107,7 @@ describe.skipIf(!built || !existsSync(CHROMIUM))('the dashboard in Chromium', ()
     expect(await page.textContent('#window [data-tile="calls"]')).toBe(String(g.calls.requests));
     const keys = await attrs(page, '#outcomes span', 'data-outcome');
     const counts = await attrs(page, '#outcomes span', 'data-count');
-    const segments = Object.fromEntries(keys.map((k, i) => [k, Number(counts[i])]));
+    const segments: Record<string, number> = Object.fromEntries(keys.map((k, i): [string, number] => [k ?? '', Number(counts[i])]));
     expect(segments).toEqual(g.outcomes);
     // Eight uPlot charts, each with data.
     expect(await page.locator('.chart canvas').count()).toBe(8);
