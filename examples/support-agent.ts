@@ -91,7 +91,7 @@ export async function runSupportAgent(options: SupportAgentOptions): Promise<Tic
   return outcomes;
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const logFile = '.flowmeter/flowmeter.log';
   const meter = createMeter({ log: { format: 'logfmt', destination: { path: logFile } } });
   const outcomes = await runSupportAgent({ meter });
