@@ -136,9 +136,9 @@ describe.skipIf(!built || !existsSync(CHROMIUM))('the dashboard in Chromium', ()
     await page.goto(`${collector.url}/#/runs/${parentRunId}`);
     await page.waitForSelector('main[data-loaded="run"]');
     const detail = await api<{ run: { summary: string }; steps: unknown[]; calls: { kind: string; success: boolean }[]; children: { run_id: string }[] }>(`/api/runs/${parentRunId}`);
-    expect(await page.locator('#gantt .bar').count()).toBe(detail.steps.length + detail.calls.length);
-    expect(await page.locator('#gantt .bar[data-kind="llm"] .ttft').count()).toBe(1);
-    expect(await page.locator('#gantt .bar.failed').count()).toBe(detail.calls.filter((c) => !c.success).length);
+    expect(await page.locator('#gantt .gbar').count()).toBe(detail.steps.length + detail.calls.length);
+    expect(await page.locator('#gantt .gbar[data-kind="llm"] .ttft').count()).toBe(1);
+    expect(await page.locator('#gantt .gbar.failed').count()).toBe(detail.calls.filter((c) => !c.success).length);
     expect(await page.textContent('#summary')).toBe(detail.run.summary);
     expect(await page.textContent('main h1')).toBe(`Run ${parentRunId}`);
     expect(await page.isVisible('main h1')).toBe(true);

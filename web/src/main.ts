@@ -11,6 +11,7 @@ let cleanup: Cleanup = () => undefined;
 function route(): void {
   cleanup();
   delete app.dataset.loaded;
+  window.scrollTo(0, 0);
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path = '/', query = ''] = hash.split('?');
   const params = new URLSearchParams(query);

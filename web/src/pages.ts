@@ -207,12 +207,12 @@ export function run(app: HTMLElement, runId: string): Cleanup {
     const w = (a: number, b: number): string => `${Math.max(0.3, ((b - a) / span) * 100).toFixed(3)}%`;
     const lanes: string[] = [];
     for (const s of d.steps) {
-      lanes.push(`<div class="lane"><span class="name">step ${esc(s.step_id)}</span><span class="track"><span class="bar step ${s.success ? '' : 'failed'}" data-kind="step" style="left:${x(s.start_ms)};width:${w(s.start_ms, s.end_ms)}" title="${esc(`${s.step_id}: ${ms(s.duration_ms)}${s.success ? '' : ` failed: ${s.error ?? ''}`}`)}"></span></span></div>`);
+      lanes.push(`<div class="lane"><span class="name">step ${esc(s.step_id)}</span><span class="track"><span class="gbar step ${s.success ? '' : 'failed'}" data-kind="step" style="left:${x(s.start_ms)};width:${w(s.start_ms, s.end_ms)}" title="${esc(`${s.step_id}: ${ms(s.duration_ms)}${s.success ? '' : ` failed: ${s.error ?? ''}`}`)}"></span></span></div>`);
     }
     for (const c of d.calls) {
       const ttft = c.ttft_ms === null ? '' : `<span class="ttft" style="left:${((c.ttft_ms / Math.max(1, c.duration_ms)) * 100).toFixed(2)}%" title="first token after ${esc(ms(c.ttft_ms))}"></span>`;
       const tip = `${callLabel(c)}: ${ms(c.duration_ms)}${c.total_tokens === null ? '' : `, ${int(c.total_tokens)} tokens`}${c.cost_usd === null ? '' : `, ${usd(c.cost_usd)}`}${c.success ? '' : `, failed: ${c.error_type ?? c.error_message ?? ''}`}`;
-      lanes.push(`<div class="lane"><span class="name">${esc(c.kind)} ${esc(callLabel(c))}${c.step_id === null ? '' : ` <small>(${esc(c.step_id)})</small>`}</span><span class="track"><span class="bar ${c.kind} ${c.success ? '' : 'failed'}" data-kind="${c.kind}" data-seq="${c.seq}" style="left:${x(c.start_ms)};width:${w(c.start_ms, c.end_ms)}" title="${esc(tip)}">${ttft}</span></span></div>`);
+      lanes.push(`<div class="lane"><span class="name">${esc(c.kind)} ${esc(callLabel(c))}${c.step_id === null ? '' : ` <small>(${esc(c.step_id)})</small>`}</span><span class="track"><span class="gbar ${c.kind} ${c.success ? '' : 'failed'}" data-kind="${c.kind}" data-seq="${c.seq}" style="left:${x(c.start_ms)};width:${w(c.start_ms, c.end_ms)}" title="${esc(tip)}">${ttft}</span></span></div>`);
     }
     const retries = d.retries.map((t) => `<li>retry ${esc(t.reason)}${t.step_id === null ? '' : ` in ${esc(t.step_id)}`}</li>`).join('');
     const children = d.children.map((c) => `<li><a href="#/runs/${encodeURIComponent(c.run_id)}">${esc(c.flow_id)} · ${esc(c.agent)}</a> ${esc(c.outcome ?? c.status)} · ${usd(c.cost_usd)}</li>`).join('');
