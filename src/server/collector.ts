@@ -135,6 +135,9 @@ function defaultStep(since: number, until: number): string {
 }
 
 const CLOSE_GRACE_MS = 2_000;
+/** How often ended runs go out on the WebSocket, and how many per flush at most (20 a second). */
+const RUN_FLUSH_MS = 250;
+const RUN_MESSAGES_PER_FLUSH = 5;
 
 /**
  * The collector behind `flowmeter serve`: one port for `/metrics` and `/healthz`, the REST
@@ -171,10 +174,30 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     const text = JSON.stringify(message);
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
   };
+  // Runs that ended are sent at most RUN_MESSAGES_PER_FLUSH per flush (the newest): under a
+  // fleet ending hundreds of runs a second, 500 pages would otherwise take ~100,000 messages
+  // a second. The rest are counted in one `runs.skipped` message, so a page can refetch.
+  let finished: RunFinishedMessage[] = [];
+  let skipped = 0;
+  const flushFinished = (): void => {
+    if (finished.length === 0) return;
+    const batch = finished;
+    finished = [];
+    for (const message of batch) broadcast(message);
+    if (skipped > 0) broadcast({ type: 'runs.skipped', count: skipped });
+    skipped = 0;
+  };
+  const finishedTimer = setInterval(flushFinished, RUN_FLUSH_MS);
+  finishedTimer.unref();
   const observe = (events: readonly FlowEvent[]): void => {
     for (const event of events) {
       live.record(event);
-      if (event.kind === 'run_finished') broadcast({ type: 'run.finished', run: { ...event.event, summary: event.summary } } satisfies RunFinishedMessage);
+      if (event.kind !== 'run_finished' || sockets.size === 0) continue;
+      finished.push({ type: 'run.finished', run: { ...event.event, summary: event.summary } });
+      if (finished.length > RUN_MESSAGES_PER_FLUSH) {
+        finished.shift();
+        skipped++;
+      }
     }
   };
 
@@ -398,6 +421,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       closing ??= (async () => {
         clearInterval(tick);
         clearInterval(sweep);
+        clearInterval(finishedTimer);
         if (alertTimer !== undefined) clearInterval(alertTimer);
         await options.alerts?.settled();
         // Traces still waiting for their root go in as they are.

@@ -1,7 +1,7 @@
 import { token } from './api.js';
 import type { MetricsUpdate } from './api.js';
 
-export type LiveMessage = MetricsUpdate | { type: 'run.finished'; run: Record<string, unknown> & { run_id: string } } | { type: 'system'; [k: string]: unknown } | { type: 'alert'; text: string; status: string };
+export type LiveMessage = MetricsUpdate | { type: 'run.finished'; run: Record<string, unknown> & { run_id: string } } | { type: 'system'; [k: string]: unknown } | { type: 'alert'; text: string; status: string } | { type: 'runs.skipped'; count: number };
 
 type Listener = (message: LiveMessage) => void;
 

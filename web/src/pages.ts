@@ -97,7 +97,7 @@ export function overview(app: HTMLElement, range: string): Cleanup {
       }
     }
     // A run ended: the window's figures and charts change; redraw at most every 2 s.
-    if (m.type === 'run.finished' && pending === undefined) {
+    if ((m.type === 'run.finished' || m.type === 'runs.skipped') && pending === undefined) {
       pending = setTimeout(() => {
         pending = undefined;
         void draw().catch(() => undefined);
@@ -157,6 +157,13 @@ export function runs(app: HTMLElement, params: URLSearchParams): Cleanup {
   void load().catch((err: unknown) => showError(app, err));
   // New runs appear at the top as they end, when they pass the filters.
   const off = onLive((m) => {
+    // More runs ended than the stream carries: the first page is read again.
+    if (m.type === 'runs.skipped' && tbody.querySelectorAll('tr').length <= 50) {
+      tbody.replaceChildren();
+      cursor = null;
+      void load().catch(() => undefined);
+      return;
+    }
     if (m.type !== 'run.finished') return;
     const r = m.run as unknown as Record<string, unknown>;
     const matches = FILTERS.every((f) => {
