@@ -10,6 +10,8 @@ import type { Meter } from '../../src/meter/index.js';
 import { startCollector } from '../../src/server/index.js';
 import type { Collector } from '../../src/server/index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SystemMetrics } from '../../src/export/system-metrics.js';
+import { Registry } from '../../src/recorder/index.js';
 import { PRICED_MODEL, PRICES } from '../meter/fixtures.js';
 
 /*
@@ -29,6 +31,7 @@ let meter: Meter;
 let browser: BrowserContext;
 let page: Page;
 let parentRunId = '';
+let system: SystemMetrics | undefined;
 
 /** One attribute of every element a selector matches, in page order. */
 async function attrs(p: Page, selector: string, name: string): Promise<(string | null)[]> {
@@ -59,6 +62,7 @@ async function agentRun(flowId: string, i: number): Promise<string> {
           call.usage({ inputTokens: 20 + i, outputTokens: 5 + i });
         }),
       );
+      if (i === 5) run.retry('rate_limit', 0.01, { stepId: 'plan' });
       await run.toolCall('search', () => (i % 4 === 3 ? Promise.reject(new Error('index offline')) : sleep(5))).catch(() => undefined);
       if (i % 5 === 0) await meter.run({ flowId: 'worker', agent: 'worker' }, () => meter.llmCall({ model: PRICED_MODEL }, (call) => call.usage({ inputTokens: 3, outputTokens: 1 })));
       if (i % 4 === 3) throw new Error('could not answer');
@@ -71,6 +75,7 @@ beforeAll(async () => {
   if (!built) return;
   store = SqliteStore.open(join(dir, 'dashboard.db'));
   collector = await startCollector({ store, port: 0, token: TOKEN, render: () => '', tickMs: 250 });
+  system = new SystemMetrics(new Registry(), { intervalMs: 500, onSample: (sample) => collector.broadcast({ type: 'system', ...sample }) });
   meter = createMeter({ runsDir: false, store: false, log: false, env: {}, prices: PRICES, collector: { url: collector.url, token: TOKEN } });
   for (let i = 0; i < 12; i++) {
     const id = await agentRun(i % 3 === 0 ? 'billing' : 'support', i);
@@ -90,6 +95,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  system?.stop();
   await browser?.close();
   await meter?.close();
   await collector?.close();
@@ -117,6 +123,9 @@ describe.skipIf(!built || !existsSync(CHROMIUM))('the dashboard in Chromium', ()
     await page.waitForFunction("document.querySelector('#live-status')?.textContent === 'live'");
     await page.waitForFunction(`document.querySelector('#now [data-tile="requests_per_second"]')?.textContent !== '—'`);
     expect(Number(await page.textContent('#now [data-tile="requests_per_second"]'))).toBeGreaterThan(0);
+    // The server's own samples arrive on the same stream.
+    await page.waitForFunction(`/MB$/.test(document.querySelector('#system [data-tile="rss_bytes"]')?.textContent ?? '')`);
+    expect(await page.textContent('#system [data-tile="cpu_cores"]')).toMatch(/^\d+% of a core$/);
     await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
   });
 
@@ -135,9 +144,11 @@ describe.skipIf(!built || !existsSync(CHROMIUM))('the dashboard in Chromium', ()
   it("draws a run's timeline: its step, calls (failures marked, time to first token inside the streamed call) and child runs", async () => {
     await page.goto(`${collector.url}/#/runs/${parentRunId}`);
     await page.waitForSelector('main[data-loaded="run"]');
-    const detail = await api<{ run: { summary: string }; steps: unknown[]; calls: { kind: string; success: boolean }[]; children: { run_id: string }[] }>(`/api/runs/${parentRunId}`);
+    const detail = await api<{ run: { summary: string }; steps: unknown[]; calls: { kind: string; success: boolean }[]; retries: unknown[]; children: { run_id: string }[] }>(`/api/runs/${parentRunId}`);
     expect(await page.locator('#gantt .gbar').count()).toBe(detail.steps.length + detail.calls.length);
     expect(await page.locator('#gantt .gbar[data-kind="llm"] .ttft').count()).toBe(1);
+    expect(detail.retries.length).toBe(1);
+    expect(await page.locator('#gantt .retry').count()).toBe(1);
     expect(await page.locator('#gantt .gbar.failed').count()).toBe(detail.calls.filter((c) => !c.success).length);
     expect(await page.textContent('#summary')).toBe(detail.run.summary);
     expect(await page.textContent('main h1')).toBe(`Run ${parentRunId}`);

@@ -70,7 +70,7 @@ export interface RunDetail {
   readonly run: StoredRun;
   readonly steps: readonly { step_id: string; start_ms: number; end_ms: number; duration_ms: number; success: boolean; error: string | null }[];
   readonly calls: readonly StoredCall[];
-  readonly retries: readonly { seq: number; step_id: string | null; reason: string; ts_ms?: number; at_ms?: number }[];
+  readonly retries: readonly { seq: number; step_id: string | null; reason: string; attempt: number; at_ms: number }[];
   readonly children: readonly StoredRun[];
 }
 

@@ -34,6 +34,9 @@ export function overview(app: HTMLElement, range: string): Cleanup {
       ${tile('requests/s (1 min)', 'requests_per_second')}${tile('error rate (1 min)', 'error_rate')}${tile('p95 latency', 'p95_latency_ms')}${tile('p99 latency', 'p99_latency_ms')}
       ${tile('cost/min', 'cost_per_minute_usd')}${tile('tokens/s', 'tokens_per_second')}${tile('active runs', 'active_runs')}${tile('active sessions', 'active_sessions')}
     </section>
+    <section class="tiles" id="system" title="The server itself, sampled every few seconds">
+      ${tile('server CPU', 'cpu_cores')}${tile('server memory', 'rss_bytes')}${tile('event-loop p99', 'event_loop_delay_p99_ms')}${tile('GC pauses', 'gc_pause_ms')}
+    </section>
     <section class="tiles" id="window">
       ${tile(`runs (${r})`, 'runs')}${tile('success rate', 'success_rate')}${tile('cost per run p95', 'cost_p95')}${tile('time per run p95', 'time_p95')}${tile('LLM calls', 'calls')}
     </section>
@@ -95,6 +98,16 @@ export function overview(app: HTMLElement, range: string): Cleanup {
         if (t === null) continue;
         t.textContent = key === 'error_rate' ? pct(value) : key.endsWith('_ms') ? ms(value) : key === 'cost_per_minute_usd' ? usd(value) : key.startsWith('active') ? int(value) : rate(value);
       }
+    }
+    if (m.type === 'system') {
+      const set = (id: string, text: string): void => {
+        const t = app.querySelector(`#system [data-tile="${id}"]`);
+        if (t !== null) t.textContent = text;
+      };
+      set('cpu_cores', `${((m.cpu_cores as number) * 100).toFixed(0)}% of a core`);
+      set('rss_bytes', `${((m.rss_bytes as number) / 1e6).toFixed(0)} MB`);
+      set('event_loop_delay_p99_ms', ms(m.event_loop_delay_p99_ms as number));
+      set('gc_pause_ms', `${int(m.gc_pauses as number)} (${ms(m.gc_pause_ms as number)})`);
     }
     // A run ended: the window's figures and charts change; redraw at most every 2 s.
     if ((m.type === 'run.finished' || m.type === 'runs.skipped') && pending === undefined) {
@@ -220,6 +233,12 @@ export function run(app: HTMLElement, runId: string): Cleanup {
       const ttft = c.ttft_ms === null ? '' : `<span class="ttft" style="left:${((c.ttft_ms / Math.max(1, c.duration_ms)) * 100).toFixed(2)}%" title="first token after ${esc(ms(c.ttft_ms))}"></span>`;
       const tip = `${callLabel(c)}: ${ms(c.duration_ms)}${c.total_tokens === null ? '' : `, ${int(c.total_tokens)} tokens`}${c.cost_usd === null ? '' : `, ${usd(c.cost_usd)}`}${c.success ? '' : `, failed: ${c.error_type ?? c.error_message ?? ''}`}`;
       lanes.push(`<div class="lane"><span class="name">${esc(c.kind)} ${esc(callLabel(c))}${c.step_id === null ? '' : ` <small>(${esc(c.step_id)})</small>`}</span><span class="track"><span class="gbar ${c.kind} ${c.success ? '' : 'failed'}" data-kind="${c.kind}" data-seq="${c.seq}" style="left:${x(c.start_ms)};width:${w(c.start_ms, c.end_ms)}" title="${esc(tip)}">${ttft}</span></span></div>`);
+    }
+    if (d.retries.length > 0) {
+      const marks = d.retries
+        .map((t) => `<span class="retry" data-kind="retry" style="left:${x(t.at_ms ?? start)}" title="${esc(`retry ${t.reason}${t.step_id === null ? '' : ` in ${t.step_id}`}`)}">↻</span>`)
+        .join('');
+      lanes.push(`<div class="lane"><span class="name">retries</span><span class="track">${marks}</span></div>`);
     }
     const retries = d.retries.map((t) => `<li>retry ${esc(t.reason)}${t.step_id === null ? '' : ` in ${esc(t.step_id)}`}</li>`).join('');
     const children = d.children.map((c) => `<li><a href="#/runs/${encodeURIComponent(c.run_id)}">${esc(c.flow_id)} · ${esc(c.agent)}</a> ${esc(c.outcome ?? c.status)} · ${usd(c.cost_usd)}</li>`).join('');
