@@ -8,17 +8,22 @@
  *   `tools: [...]`: the declaration gives the signature, the list grants permission, and
  *   apxm's agents only call tools they were given. Arity must match the declaration.
  *   `inv("tool", "{json}")` is dynamic dispatch and is not checked against `tools:`.
- * - Flows are called only qualified, `Agent.flow(args)`, also within the same agent, so a
- *   call is never ambiguous between a flow and a capability. Arity must match.
+ * - Flows are called `Agent.flow(args)`, or `flow(args)` within the same agent as apxm writes
+ *   it: a bare name that is a flow of the calling agent and not one of its capabilities is
+ *   that flow (a declared capability of the same name wins). Arity must match.
  * - A cycle is a flow that reaches itself through flow calls (A.f → B.g → A.f, or A.f → A.f).
- * - Exactly one flow in the program is marked `@entry`; its parameters come from
- *   `--input name=value`. Missing or repeated `@entry` is an error.
+ * - One flow is the entry; its parameters come from `--input name=value`. It is the flow
+ *   marked `@entry`, or, when none is marked, the program's only flow, or else the only flow
+ *   of the only agent that has a single flow (apxm's files rely on both), or else the only
+ *   flow named `main`. Repeated `@entry`,
+ *   or no way to tell, is an error; "no entry" is reported only when nothing else is wrong.
  * - Memory spaces in `qmem`/`umem` are string literals: "stm", "ltm", "episodic" (any case)
  *   or a name declared in the agent's `memory { name: TIER }` block. Tiers: STM/LTM/EPISODIC.
  * - Parameter and type names are not checked: every AIS value is a string at run time.
  * - Unused parameters are fine (an entry's inputs are the caller's choice); unused results warn.
  */
-import type { Agent, Flow, Program } from './ast.js';
+import type { Agent, Flow, Name, OpCall, Program } from './ast.js';
+import { isBuiltinOp } from './ops.js';
 import { checkCycles } from './check-cycles.js';
 import { checkFlow } from './check-flow.js';
 import type { DiagnosticBag } from './diagnostics.js';
@@ -40,6 +45,7 @@ export interface CheckedProgram {
 export function check(program: Program, diags: DiagnosticBag): CheckedProgram | undefined {
   const errorsBefore = diags.errorCount;
   const index = buildIndex(program, diags);
+  resolveLocalFlowCalls(index);
   const edges: CallEdge[] = [];
   const entries: EntryPoint[] = [];
   for (const agentIndex of index.agents.values()) {
@@ -50,13 +56,53 @@ export function check(program: Program, diags: DiagnosticBag): CheckedProgram | 
   }
   checkCycles(edges, diags);
 
-  const [entry, ...extra] = entries;
-  if (entry === undefined) {
-    diags.error({ line: 1, col: 1, endLine: 1, endCol: 2 }, 'no @entry flow: mark the flow to run with @entry');
+  if (entries.length === 0) {
+    const implicit = implicitEntry(index);
+    if (implicit !== undefined) entries.push(implicit);
+    // The missing entry is worth saying only when it is the file's one problem.
+    else if (diags.errorCount === errorsBefore) {
+      const flows = [...index.agents.values()].flatMap((a) => [...a.flows.keys()].map((f) => `${a.agent.name.name}.${f}`));
+      const which = flows.length === 0 ? '' : ` (one of ${flows.slice(0, 5).join(', ')}${flows.length > 5 ? ', …' : ''})`;
+      diags.error({ line: 1, col: 1, endLine: 1, endCol: 2 }, `no @entry flow: mark the flow to run with @entry${which}`);
+    }
   }
+  const [entry, ...extra] = entries;
   for (const e of extra) {
     diags.error(e.flow.name.span, `more than one @entry flow: ${entry!.agent.name.name}.${entry!.flow.name.name} is already the entry`);
   }
   const errorsAfter = diags.errorCount;
   return entry !== undefined && errorsAfter === errorsBefore ? { program, entry } : undefined;
+}
+
+type Index = ReturnType<typeof buildIndex>;
+
+/** The flow that runs when none is marked `@entry`: the only flow, the only single-flow agent's flow, or the only `main`. */
+function implicitEntry(index: Index): EntryPoint | undefined {
+  const all = [...index.agents.values()].flatMap((a) => [...a.flows.values()].map((flow) => ({ agent: a.agent, flow, single: a.flows.size === 1 })));
+  if (all.length === 1) return all[0];
+  const singles = all.filter((e) => e.single);
+  if (singles.length === 1) return singles[0];
+  const mains = all.filter((e) => e.flow.name.name === 'main');
+  return mains.length === 1 ? mains[0] : undefined;
+}
+
+/** `helper(t)` inside agent A, where `helper` is a flow of A and not a capability: `A.helper(t)`. */
+function resolveLocalFlowCalls(index: Index): void {
+  for (const a of index.agents.values()) {
+    const qualify = (call: OpCall): void => {
+      const name = call.op.name;
+      if (call.agent !== undefined || isBuiltinOp(name) || a.capabilities.has(name) || !a.flows.has(name)) return;
+      const agent: Name = { name: a.agent.name.name, span: call.op.span };
+      (call as { agent?: Name }).agent = agent;
+    };
+    for (const flow of a.flows.values()) {
+      for (const stmt of flow.body) {
+        if (stmt.kind === 'op') qualify(stmt);
+        else if (stmt.kind === 'switch') {
+          for (const c of stmt.cases) qualify(c.call);
+          if (stmt.default !== undefined) qualify(stmt.default);
+        }
+      }
+    }
+  }
 }

@@ -109,9 +109,11 @@ describe('check: one diagnostic each, with position and caret', () => {
     ]);
   });
 
-  it('requires exactly one @entry flow', () => {
-    expect(headers('agent A { flow f { print("x") } }')).toEqual([
-      'test.ais:1:1: error: no @entry flow: mark the flow to run with @entry',
+  it('requires exactly one entry flow: marked, or the one flow nothing else could be', () => {
+    // The only flow is the entry without a mark (apxm's files rely on it).
+    expect(headers('agent A { flow f { print("x") } }')).toEqual([]);
+    expect(headers('agent A { flow f { print("x") } flow g { print("y") } }')).toEqual([
+      'test.ais:1:1: error: no @entry flow: mark the flow to run with @entry (one of A.f, A.g)',
     ]);
     expect(headers('agent A { @entry flow f { print("x") } }\nagent B { @entry flow g { print("y") } }')).toEqual([
       'test.ais:2:23: error: more than one @entry flow: A.f is already the entry',
