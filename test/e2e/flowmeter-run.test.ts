@@ -50,10 +50,11 @@ function nearestRank(sorted: number[], q: number): number {
 const WORKFLOWS: Record<string, { inputs: string[]; o0Requests: number; o1Requests: number }> = {
   'chain.ais': { inputs: ['idea=tides explain history'], o0Requests: 5, o1Requests: 1 },
   'research.ais': { inputs: ['topic=battery chemistry'], o0Requests: 4, o1Requests: 4 },
-  'tools.ais': { inputs: ['question=what is 6 times 7'], o0Requests: 3, o1Requests: 2 },
+  // plan, reason and verify keep their own calls at -O1 (apxm fuses ask chains only).
+  'tools.ais': { inputs: ['question=what is 6 times 7'], o0Requests: 3, o1Requests: 3 },
   'memory.ais': { inputs: ['user=ada', 'message=I like tea'], o0Requests: 2, o1Requests: 2 },
   'routing.ais': { inputs: ['ticket=my invoice is wrong'], o0Requests: 2, o1Requests: 2 },
-  'agents.ais': { inputs: ['goal=compare two databases'], o0Requests: 4, o1Requests: 2 },
+  'agents.ais': { inputs: ['goal=compare two databases'], o0Requests: 4, o1Requests: 4 },
 };
 
 async function run(file: string, level: 'O0' | 'O1', inputs: string[], extra: string[] = []) {

@@ -16,7 +16,7 @@ const HANG_GUARD_MS = 20_000;
 function chain(n: number, printEvery = 0): string {
   const lines = ['agent A {', '  @entry flow main(x: str) -> str {'];
   for (let i = 0; i < n; i++) {
-    lines.push(`    ${i % 3 === 0 ? 'ask' : i % 3 === 1 ? 'think' : 'verify'}("step ${i}: " + ${i === 0 ? 'x' : `y${i - 1}`}) -> y${i}`);
+    lines.push(`    ask("step ${i}: " + ${i === 0 ? 'x' : `y${i - 1}`}) -> y${i}`);
     if (printEvery > 0 && i % printEvery === printEvery - 1 && i < n - 1) lines.push(`    print(y${i})`);
   }
   lines.push(`    return y${n - 1}`, '  }', '}');
@@ -58,7 +58,7 @@ describe(`a chain of ${N.toLocaleString('en-US')} dependent asks at -O1`, () => 
     expect(node.op.steps.slice(1).every((s) => s.args[0]!.some((p) => 'prev' in p) && !s.args[0]!.some((p) => 'ref' in p))).toBe(true);
     expect(node.op.steps[0]!.args[0]).toEqual([{ text: 'step 0: ' }, { param: 'x' }]);
     expect(node.pos).toEqual(o0.nodes[0]!.pos);
-    expect(node.label.startsWith('A.main:fused[ask->y0,think->y1,verify->y2,')).toBe(true);
+    expect(node.label.startsWith('A.main:fused[ask->y0,ask->y1,ask->y2,')).toBe(true);
     expect(flow.output).toEqual([{ ref: 0 }]);
   });
 

@@ -12,7 +12,8 @@
  *   already scoped them.
  * - A switch is one node (its cases are leaf ops) and its `default` a second node with
  *   `fallbackFor`; the switch's result variable refers to the switch node.
- * - `effect`: print, umem and tool calls (a user's tool may have side effects), a call whose
+ * - `effect`: print, umem and tool calls (a user's tool may have side effects), `think`,
+ *   `reason`, `reflect` and `plan` (memory-writing in apxm), a call whose
  *   callee has an effect, and a switch with an effectful case.
  * - A call to a flow is lowered after its callee, so a call's effect and memory footprint
  *   are known; the checker guarantees there are no cycles.
@@ -49,6 +50,8 @@ export function resolveMemorySpace(agent: Agent, literal: string): { space: Memo
   return { space: entryTier, store: literal };
 }
 
+const MEMORY_WRITING_LLM_OPS: ReadonlySet<string> = new Set(['think', 'reason', 'reflect', 'plan']);
+
 function isEffect(op: NodeOp, flows: ReadonlyMap<string, IrFlow>): boolean {
   return leavesOf(op).some((leaf) => {
     switch (leaf.kind) {
@@ -59,6 +62,9 @@ function isEffect(op: NodeOp, flows: ReadonlyMap<string, IrFlow>): boolean {
       case 'call':
         return flows.get(leaf.callee)?.nodes.some((n) => n.effect) ?? false;
       case 'llm':
+        // apxm treats think, reason, reflect and plan as memory-writing operations: they run
+        // even when nothing reads their answer.
+        return MEMORY_WRITING_LLM_OPS.has(leaf.op);
       case 'fused_llm':
       case 'merge':
       case 'qmem':

@@ -63,7 +63,7 @@ describe('common-subexpression elimination', () => {
   });
 
   it('merges what becomes identical once its inputs merged', () => {
-    const flow = cseFlow(entryFlow(planOf(program('    ask("q") -> a\n    ask("q") -> b\n    think("t", a) -> c\n    think("t", b) -> d\n    return c + d'))));
+    const flow = cseFlow(entryFlow(planOf(program('    ask("q") -> a\n    ask("q") -> b\n    verify("t", a) -> c\n    verify("t", b) -> d\n    return c + d'))));
     expect(flow.nodes).toHaveLength(2);
     expect(flow.output).toEqual([{ ref: 1 }, { ref: 1 }]);
   });
@@ -109,14 +109,14 @@ describe('ask-chain fusion', () => {
   });
 
   it('fuses a chain of two and keeps other inputs of every step as refs', () => {
-    const flow = fuseFlow(entryFlow(planOf(program('    merge(x) -> c\n    ask("a", c) -> a\n    think("b " + a + a, c) -> b\n    return b'))));
+    const flow = fuseFlow(entryFlow(planOf(program('    merge(x) -> c\n    ask("a", c) -> a\n    ask("b " + a + a, c) -> b\n    return b'))));
     expect(flow.nodes.map((n) => n.op)).toEqual([
       { kind: 'merge', args: [[{ param: 'x' }]] },
       {
         kind: 'fused_llm',
         steps: [
           { op: 'ask', binds: 'a', args: [[{ text: 'a' }], [{ ref: 0 }]] },
-          { op: 'think', binds: 'b', args: [[{ text: 'b ' }, { prev: true }, { prev: true }], [{ ref: 0 }]] },
+          { op: 'ask', binds: 'b', args: [[{ text: 'b ' }, { prev: true }, { prev: true }], [{ ref: 0 }]] },
         ],
       },
     ]);
@@ -146,9 +146,27 @@ describe('ask-chain fusion', () => {
   });
 
   it('fuses across an inlined call boundary', () => {
-    const o1 = examplePlan('agents', 'O1');
-    expect(entryFlow(o1).nodes.map((n) => n.op.kind)).toEqual(['fused_llm', 'fused_llm']);
-    expect(llmRequests(o1)).toBe(2);
+    const text = program('    B.draft(x) -> d\n    ask("Polish", d) -> p\n    return p', { extra: 'agent B {\n  flow draft(t: str) -> str {\n    ask("Draft " + t) -> r\n    return r\n  }\n}\n' });
+    const o1 = planOf(text, 'O1');
+    expect(entryFlow(o1).nodes.map((n) => n.op.kind)).toEqual(['fused_llm']);
+    expect(llmRequests(o1)).toBe(1);
+  });
+
+  it('fuses ask only: think, reason, reflect, plan and verify keep their own calls, as in apxm', () => {
+    for (const op of ['think', 'reason', 'reflect', 'plan', 'verify']) {
+      const o1 = planOf(program(`    ask("a " + x) -> a\n    ${op}("b", a) -> b\n    ask("c", b) -> c\n    return c`), 'O1');
+      expect(llmRequests(o1), op).toBe(3);
+    }
+    // The agents example: plan, ask, reflect and the final ask stay four requests at -O1.
+    expect(llmRequests(examplePlan('agents', 'O1'))).toBe(4);
+  });
+
+  it('keeps think, reason, reflect and plan when nothing reads them (apxm: they write memory), and drops an unread ask', () => {
+    for (const op of ['think', 'reason', 'reflect', 'plan']) {
+      const o1 = planOf(program(`    ${op}("note " + x) -> unused\n    ask("a " + x) -> a\n    return a`), 'O1');
+      expect(llmRequests(o1), op).toBe(2);
+    }
+    expect(llmRequests(planOf(program('    ask("note " + x) -> unused\n    ask("a " + x) -> a\n    return a'), 'O1'))).toBe(1);
   });
 });
 

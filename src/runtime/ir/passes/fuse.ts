@@ -29,9 +29,14 @@ import { rebuildFlow } from './rebuild.js';
 
 type LlmNode = IrNode & { readonly op: { readonly kind: 'llm' | 'fused_llm' } };
 
-function isLlm(node: IrNode | undefined): node is LlmNode {
-  return node !== undefined && (node.op.kind === 'llm' || node.op.kind === 'fused_llm') && node.fallbackFor === undefined;
+/**
+ * Fusion follows apxm's FuseAskOps: chains of `ask` only. `think`, `reason`, `reflect`,
+ * `plan` and `verify` carry their own instructions and budgets and keep their own calls.
+ */
+function isFusible(node: IrNode | undefined): node is LlmNode {
+  return node !== undefined && node.fallbackFor === undefined && (node.op.kind === 'fused_llm' || (node.op.kind === 'llm' && node.op.op === 'ask'));
 }
+
 
 /** The variable a node's answer was bound to, from its label (`Agent.flow:op->var`). */
 export function boundName(label: string): string | undefined {
@@ -113,13 +118,13 @@ export function fuseFlow(flow: IrFlow): IrFlow {
 
   const fusible = (a: number, b: number): boolean => {
     const node = flow.nodes[a];
-    if (!isLlm(node) || absorbedBy[a]! >= 0 || node.after.length > 0 || node.effect || pinned[a] === 1) return false;
+    if (!isFusible(node) || absorbedBy[a]! >= 0 || node.after.length > 0 || node.effect || pinned[a] === 1) return false;
     return readerCount[a] === 1 && live(soleReader[a]!) === b;
   };
 
   for (let id = 0; id < n; id++) {
     const b = flow.nodes[id];
-    if (!isLlm(b) || b.effect) continue;
+    if (!isFusible(b) || b.effect) continue;
     for (;;) {
       const chain = chainOf(b);
       let candidate = -1;
