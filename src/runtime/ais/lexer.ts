@@ -21,7 +21,7 @@ export interface Token {
 }
 
 /** Longest match first: `->` and `=>` before any single character. */
-const PUNCT = ['->', '=>', '{', '}', '(', ')', '[', ']', ',', ':', ';', '.', '+', '@'] as const;
+const PUNCT = ['->', '=>', '{', '}', '(', ')', '[', ']', ',', ':', ';', '.', '+', '@', '='] as const;
 
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', '"': '"', '\\': '\\' };
 

@@ -3,6 +3,7 @@
  *
  *   block     = "{" { statement [";"] } "}"
  *   statement = "return" expr
+ *             | "let" IDENT "=" ( call | expr )
  *             | "switch" IDENT "{" { "case" STRING "=>" call } [ "default" "=>" call ] "}" [ "->" IDENT ]
  *             | call [ "->" IDENT ]
  *   call      = IDENT [ "." IDENT ] "(" [ expr { "," expr } [","] ] ")"
@@ -14,7 +15,7 @@ import { joinSpans } from './ast.js';
 import type { TokenCursor } from './token-cursor.js';
 import { KEYWORDS, SyntaxAbort, describe } from './token-cursor.js';
 
-const STATEMENT_STOPS: ReadonlySet<string> = new Set(['return', 'switch']);
+const STATEMENT_STOPS: ReadonlySet<string> = new Set(['return', 'switch', 'let']);
 const CASE_STOPS: ReadonlySet<string> = new Set(['case', 'default']);
 /** Declarations that cannot appear in a body: meeting one means the body's `}` is missing. */
 const DECLARATION_STARTS: ReadonlySet<string> = new Set(['agent', 'flow', 'capability', 'tools', 'memory', '@']);
@@ -53,6 +54,7 @@ export function parseBlock(c: TokenCursor, owner: string): Statement[] {
 function parseStatement(c: TokenCursor): Statement {
   if (c.at('return')) return parseReturn(c);
   if (c.at('switch')) return parseSwitch(c);
+  if (c.at('let')) return parseLet(c);
   const call = parseCall(c);
   const result = parseResult(c);
   return result === undefined ? call : { ...call, result, span: joinSpans(call.span, result.span) };
@@ -106,6 +108,24 @@ function parseSwitch(c: TokenCursor): Switch {
   const subject = { kind: 'var', name: subjectName.name, span: subjectName.span } as const;
   const end = result?.span ?? c.previousSpan();
   return { kind: 'switch', subject, cases, default: fallback, result, span: joinSpans(start, end) };
+}
+
+/**
+ * `let x = ask("…")` is `ask("…") -> x`; `let x = "a " + y` binds a value, lowered as a
+ * one-input `merge` (a pure node that passes its input on).
+ */
+function parseLet(c: TokenCursor): OpCall {
+  const start = c.next().span;
+  const name = c.expectName('a name after let');
+  c.expect('=');
+  const t = c.peek();
+  const callStart = t.kind === 'ident' && !KEYWORDS.has(t.text) && (c.at('(', 1) || (c.at('.', 1) && c.at('(', 3)));
+  if (callStart) {
+    const call = parseCall(c);
+    return { ...call, result: name, span: joinSpans(start, call.span) };
+  }
+  const value = parseExpr(c);
+  return { kind: 'op', op: { name: 'merge', span: start }, args: [value], result: name, span: joinSpans(start, value.span) };
 }
 
 function parseCaseCall(c: TokenCursor): OpCall {

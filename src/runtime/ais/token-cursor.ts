@@ -21,7 +21,7 @@ export class SyntaxAbort extends Error {}
 const ABORT = new SyntaxAbort('syntax error (reported in the diagnostics)');
 
 export const KEYWORDS: ReadonlySet<string> = new Set([
-  'agent', 'flow', 'return', 'switch', 'case', 'default', 'capability', 'tools', 'memory',
+  'agent', 'flow', 'return', 'switch', 'case', 'default', 'capability', 'tools', 'memory', 'let',
 ]);
 
 export function describe(t: Token): string {
