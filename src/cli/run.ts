@@ -131,6 +131,7 @@ async function prepare(o: RunCommandOptions, inputs: Record<string, string>, io:
     if (err instanceof RuntimeConfigError || err instanceof ToolConfigError) throw new UserError(err.message);
     throw err;
   }
+  if (o.dryRun) simulateMissingTools(compiled.plan, tools, io);
   const v0 = performance.now();
   const issues = validatePlan(compiled.plan, { tools, inputs });
   const validationMs = performance.now() - v0;
@@ -140,6 +141,33 @@ async function prepare(o: RunCommandOptions, inputs: Record<string, string>, io:
     if (entry !== undefined && !entry.params.includes(name)) io.err(`flowmeter: warning: --input ${name} is not a parameter of ${compiled.plan.entry} (${entry.params.join(', ') || 'it takes none'}); ignored`);
   }
   return { plan: compiled.plan, compileMs: compiled.timings.compile_ms, artifactMs: compiled.timings.artifact_ms, validationMs, tools, ltmPath: config.ltmPath };
+}
+
+/**
+ * A dry run stands in for every tool the plan calls that no module provides (an undeclared
+ * name is a tool invocation): a seeded, deterministic answer, named in one warning. A live
+ * run refuses to start instead (validatePlan's "unknown tool").
+ */
+function simulateMissingTools(plan: Plan, tools: ToolRegistry, io: CliIo): void {
+  const missing = new Set<string>();
+  validatePlan(plan, {
+    tools: {
+      has: (name) => {
+        if (!tools.has(name)) missing.add(name);
+        return true;
+      },
+      names: () => [],
+    },
+  });
+  if (missing.size === 0) return;
+  for (const name of missing) {
+    tools.register({
+      name,
+      description: `simulated for a dry run: no tool module provides "${name}"`,
+      run: (input) => `[simulated ${name}] ${Object.values(input).map((v) => String(v)).join(' | ').slice(0, 200)}`,
+    });
+  }
+  io.err(`flowmeter: warning: no tool module provides ${[...missing].map((n) => `"${n}"`).join(', ')}; simulated in this dry run (a live run needs them)`);
 }
 
 function makeProvider(o: RunCommandOptions, env: Readonly<Record<string, string | undefined>>): Provider {

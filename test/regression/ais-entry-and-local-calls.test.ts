@@ -3,7 +3,12 @@
  * agent without the agent's name. Both are accepted; a file whose real error is another one
  * no longer gets "no @entry flow" first.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { capture } from '../server/helpers.js';
 import { compileSource } from '../../src/runtime/ais/index.js';
 import { llmRequests } from '../../src/runtime/ir/count.js';
 import { planOf } from '../runtime/ir/helpers.js';
@@ -73,7 +78,28 @@ describe('calling a flow of the same agent without its name', () => {
     expect(Object.keys(plan.flows)).toEqual(['Solo.main']);
   });
 
-  it('is still an undeclared capability when no flow has the name', () => {
-    expect(errors(SOLO.replace('helper(topic) -> notes', 'lookup(topic) -> notes'))[0]).toMatch(/^call to undeclared capability "lookup"/);
+  it('is a tool invocation when no flow has the name (apxm: INV), its arguments named input, arg1, …', () => {
+    const text = SOLO.replace('helper(topic) -> notes', 'lookup(topic, "en") -> notes');
+    expect(errors(text)).toEqual([]);
+    const node = planOf(text, 'O0').flows['Solo.main']!.nodes[0]!;
+    expect(node.op).toMatchObject({ kind: 'tool', via: 'capability', tool: 'lookup', params: ['input', 'arg1'] });
+  });
+});
+
+describe('a tool no module provides', () => {
+  it('is simulated in a dry run with one warning naming it, and refused before a live run starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowmeter-tool-'));
+    try {
+      const file = join(dir, 'tool.ais');
+      writeFileSync(file, 'agent Analyst {\n  flow main(q: str) -> str {\n    lookup(q) -> facts\n    ask("Answer " + q + " with", facts) -> a\n    return a\n  }\n}\n');
+      const dry = capture();
+      expect(await main(['run', file, '--dry-run', '--input', 'q=tides', '--runs-dir', join(dir, 'runs'), '--quiet'], dry)).toBe(0);
+      expect(dry.stderr).toEqual(['flowmeter: warning: no tool module provides "lookup"; simulated in this dry run (a live run needs them)']);
+      const live = capture();
+      expect(await main(['run', file, '--provider', 'simulated', '--input', 'q=tides', '--runs-dir', join(dir, 'runs'), '--quiet'], live)).toBe(1);
+      expect(live.stderr.join('\n')).toContain('unknown tool "lookup"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -146,9 +146,10 @@ function checkCall(call: OpCall, ctx: FlowContext, flow: Flow): void {
       return;
     case 'capability': {
       const capability = ctx.agent.capabilities.get(op);
-      if (capability === undefined) {
-        diags.error(call.op.span, `call to undeclared capability "${op}": declare \`capability ${op}(...)\` in agent "${ctx.agent.agent.name.name}" and list it in tools: [...]`);
-      } else if (!ctx.agent.tools.has(op)) {
+      // An undeclared name is a tool invocation, as apxm lowers it (INV): the registry decides
+      // at run time (a dry run simulates a tool it does not have, with a warning).
+      if (capability === undefined) return;
+      if (!ctx.agent.tools.has(op)) {
         diags.error(call.op.span, `capability "${op}" is not listed in tools: [...] of agent "${ctx.agent.agent.name.name}"`);
       } else if (capability.params.length !== args.length) {
         diags.error(call.op.span, `capability "${op}" takes ${plural(capability.params.length, 'argument')}, got ${args.length}`);

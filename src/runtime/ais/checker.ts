@@ -3,10 +3,11 @@
  *
  * Decisions where apxm's language is silent (documented here so the runtime can rely on them):
  * - `capability`, `tools:` and `memory` appear inside an agent and belong to it.
- * - A bare call `name(args)` that is not a built-in op is a capability call. The capability
- *   must be declared (`capability name(p: str) -> str;`) AND listed in the agent's
- *   `tools: [...]`: the declaration gives the signature, the list grants permission, and
- *   apxm's agents only call tools they were given. Arity must match the declaration.
+ * - A bare call `name(args)` that is not a built-in op or a flow of the agent is a tool call.
+ *   A declared capability (`capability name(p: str) -> str;`) must be listed in the agent's
+ *   `tools: [...]` and called with its arity. An undeclared name is a tool invocation, as
+ *   apxm lowers it: its arguments are `input`, `arg1`, …, and the tool registry decides at
+ *   run time (a dry run simulates a missing tool with a warning; a live run refuses to start).
  *   `inv("tool", "{json}")` is dynamic dispatch and is not checked against `tools:`.
  * - Flows are called `Agent.flow(args)`, or `flow(args)` within the same agent as apxm writes
  *   it: a bare name that is a flow of the calling agent and not one of its capabilities is

@@ -131,8 +131,8 @@ export function lowerProgram(
           return { op: { kind: 'tool', via: 'inv', args }, name: 'inv' };
         case 'capability': {
           const cap = agent.capabilities.find((c) => c.name.name === kind.name);
-          if (cap === undefined) throw internal(`undeclared capability "${kind.name}"`);
-          const params = cap.params.map((p) => p.name.name);
+          // An undeclared tool gets its arguments as `input`, `arg1`, `arg2`, …
+          const params = cap === undefined ? call.args.map((_, i) => (i === 0 ? 'input' : `arg${i}`)) : cap.params.map((p) => p.name.name);
           return { op: { kind: 'tool', via: 'capability', tool: kind.name, params, args }, name: kind.name };
         }
         case 'qmem':
