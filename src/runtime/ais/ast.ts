@@ -87,7 +87,15 @@ export interface OpCall {
   readonly agent?: Name;
   readonly op: Name;
   readonly args: readonly Expr[];
+  /** `name: value` arguments as apxm's docs write them (`think(prompt: "…", budget_tokens: 1000)`). */
+  readonly named?: readonly NamedArg[];
   readonly result?: Name;
+  readonly span: Span;
+}
+
+export interface NamedArg {
+  readonly name: Name;
+  readonly value: Expr;
   readonly span: Span;
 }
 

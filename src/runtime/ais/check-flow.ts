@@ -68,6 +68,7 @@ export function checkFlow(flow: Flow, ctx: FlowContext): void {
       case 'op':
         checkCall(stmt, ctx, flow);
         stmt.args.forEach(useExpr);
+        stmt.named?.forEach((n) => useExpr(n.value));
         if (stmt.result !== undefined) define(stmt.result, false);
         return;
       case 'switch':
@@ -95,10 +96,12 @@ export function checkFlow(flow: Flow, ctx: FlowContext): void {
       labels.add(c.label.value);
       checkCall(c.call, ctx, flow);
       c.call.args.forEach(useExpr);
+      c.call.named?.forEach((n) => useExpr(n.value));
     }
     if (stmt.default !== undefined) {
       checkCall(stmt.default, ctx, flow);
       stmt.default.args.forEach(useExpr);
+      stmt.default.named?.forEach((n) => useExpr(n.value));
     }
     if (stmt.result !== undefined) define(stmt.result, false);
   }
@@ -108,15 +111,37 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Named arguments with a meaning on LLM ops; `budget_tokens` a positive whole number, `model` a string. */
+export const LLM_NAMED_ARGS: ReadonlySet<string> = new Set(['prompt', 'budget_tokens', 'model']);
+
+function checkNamed(call: OpCall, llm: boolean, diags: FlowContext['diags']): void {
+  const seen = new Set<string>();
+  for (const n of call.named ?? []) {
+    const name = n.name.name;
+    if (seen.has(name)) {
+      diags.error(n.name.span, `argument ${name} is given twice`);
+      continue;
+    }
+    seen.add(name);
+    if (!llm || !LLM_NAMED_ARGS.has(name)) {
+      diags.warning(n.name.span, `argument ${name} has no meaning for ${call.op.name} and is ignored${llm ? ` (known: ${[...LLM_NAMED_ARGS].join(', ')})` : ''}`);
+      continue;
+    }
+    if (name === 'budget_tokens' && !(n.value.kind === 'string' && /^[1-9]\d*$/.test(n.value.value))) diags.error(n.value.span, 'budget_tokens must be a positive whole number, e.g. budget_tokens: 1000');
+    if (name === 'model' && !(n.value.kind === 'string' && n.value.value.trim() !== '')) diags.error(n.value.span, 'model must be a model name in quotes, e.g. model: "gpt-4o-mini"');
+  }
+}
+
 /** Checks what a call names and its arguments' shape; variable uses are checked by the caller. */
 function checkCall(call: OpCall, ctx: FlowContext, flow: Flow): void {
   const { diags } = ctx;
   const op = call.op.name;
   const args = call.args;
   const kind = classifyCall(call);
+  checkNamed(call, kind.kind === 'llm', diags);
   switch (kind.kind) {
     case 'llm': {
-      const template = args[0];
+      const template = args[0] ?? call.named?.find((n) => n.name.name === 'prompt')?.value;
       if (template === undefined) diags.error(call.op.span, `${op} needs a template argument`);
       else if (args.length === 1 && template.kind === 'string' && template.value.trim() === '') {
         diags.error(template.span, `${op} has an empty template and no context`);

@@ -11,7 +11,7 @@
 import type { Span } from './ast.js';
 import type { DiagnosticBag } from './diagnostics.js';
 
-export type TokenKind = 'ident' | 'string' | 'punct' | 'eof';
+export type TokenKind = 'ident' | 'string' | 'number' | 'punct' | 'eof';
 
 export interface Token {
   readonly kind: TokenKind;
@@ -39,7 +39,11 @@ const SINGLE_PUNCT: ReadonlySet<string> = new Set(PUNCT.filter((p) => p.length =
 function isStray(c: string, next: string): boolean {
   if (c === '' || c === '"' || isSpace(c)) return false;
   if (c === '/' && next === '/') return false;
-  return !isIdentStart(c) && punctAt(c, next) === undefined;
+  return !isIdentStart(c) && !isDigit(c) && punctAt(c, next) === undefined;
+}
+
+function isDigit(c: string): boolean {
+  return c.length === 1 && c >= '0' && c <= '9';
 }
 
 function isSpace(c: string): boolean {
@@ -124,6 +128,13 @@ export function lex(text: string, diags: DiagnosticBag): Token[] {
     }
     if (c === '"') {
       tokens.push(lexString());
+      continue;
+    }
+    // Numbers (`1000`, `0.2`): one token, so `budget_tokens: 3000` is never an error per digit.
+    if (isDigit(c)) {
+      let digits = '';
+      while (i < chars.length && (isDigit(at()) || (at() === '.' && isDigit(at(1)) && !digits.includes('.')))) digits += advance();
+      tokens.push({ kind: 'number', text: digits, span: spanFrom(startLine, startCol) });
       continue;
     }
     const punct = punctAt(c, at(1));

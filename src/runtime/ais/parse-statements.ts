@@ -6,11 +6,12 @@
  *             | "let" IDENT "=" ( call | expr )
  *             | "switch" IDENT "{" { "case" STRING "=>" call } [ "default" "=>" call ] "}" [ "->" IDENT ]
  *             | call [ "->" IDENT ]
- *   call      = IDENT [ "." IDENT ] "(" [ expr { "," expr } [","] ] ")"
+ *   call      = IDENT [ "." IDENT ] "(" [ arg { "," arg } [","] ] ")"
+ *   arg       = [ IDENT ":" ] expr
  *   expr      = primary { "+" primary }
- *   primary   = STRING | IDENT
+ *   primary   = STRING | NUMBER | IDENT
  */
-import type { Expr, Name, OpCall, Return, Statement, StringLit, Switch, SwitchCase } from './ast.js';
+import type { Expr, Name, NamedArg, OpCall, Return, Statement, StringLit, Switch, SwitchCase } from './ast.js';
 import { joinSpans } from './ast.js';
 import type { TokenCursor } from './token-cursor.js';
 import { KEYWORDS, SyntaxAbort, describe } from './token-cursor.js';
@@ -146,12 +147,20 @@ function parseCall(c: TokenCursor): OpCall {
   }
   c.expect('(');
   const args: Expr[] = [];
+  const named: NamedArg[] = [];
   while (!c.at(')')) {
-    args.push(parseExpr(c));
+    if (c.peek().kind === 'ident' && c.at(':', 1)) {
+      const name = c.expectName('an argument name');
+      c.expect(':');
+      const value = parseExpr(c);
+      named.push({ name, value, span: joinSpans(name.span, value.span) });
+    } else {
+      args.push(parseExpr(c));
+    }
     if (c.eat(',') === undefined) break;
   }
   c.expect(')');
-  return { kind: 'op', agent, op, args, span: joinSpans(first.span, c.previousSpan()) };
+  return { kind: 'op', agent, op, args, ...(named.length > 0 ? { named } : {}), span: joinSpans(first.span, c.previousSpan()) };
 }
 
 export function parseExpr(c: TokenCursor): Expr {
@@ -166,11 +175,16 @@ export function parseExpr(c: TokenCursor): Expr {
 function parsePrimary(c: TokenCursor): Expr {
   const t = c.peek();
   if (t.kind === 'string') return interpolate(parseStringLit(c, 'a string'));
+  // Every AIS value is text at run time: a number is its digits.
+  if (t.kind === 'number') {
+    c.next();
+    return { kind: 'string', value: t.text, span: t.span };
+  }
   if (t.kind === 'ident' && !KEYWORDS.has(t.text)) {
     c.next();
     return { kind: 'var', name: t.text, span: t.span };
   }
-  return c.fail(`expected a string or a variable, found ${describe(t)}`);
+  return c.fail(`expected a string, a number or a variable, found ${describe(t)}`);
 }
 
 /** `{{ name }}` inside a string: apxm's interpolation. */

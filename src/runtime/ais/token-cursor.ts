@@ -30,6 +30,8 @@ export function describe(t: Token): string {
       return 'end of file';
     case 'string':
       return 'a string';
+    case 'number':
+      return `the number ${t.text}`;
     case 'ident':
       return KEYWORDS.has(t.text) ? `'${t.text}'` : `identifier "${t.text}"`;
     case 'punct':

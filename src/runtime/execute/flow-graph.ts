@@ -7,7 +7,7 @@
  * `run.toolCall`. At -O0 a cross-agent call is a `container` node that runs the callee's
  * graph on the same scheduler clock, so nested operations count like inlined ones.
  */
-import type { Arg, IrFlow, IrNode, LeafOp, NodeOp } from '../ir/plan.js';
+import type { Arg, IrFlow, IrNode, LeafOp, LlmOptions, NodeOp } from '../ir/plan.js';
 import { dataDeps } from '../ir/plan.js';
 import type { TaskContext, TaskGraph, TaskNode } from '../scheduler/index.js';
 import type { ArgValues } from './prompt.js';
@@ -111,7 +111,7 @@ function render(args: readonly Arg[], i: number, values: ArgValues): string {
 function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSignal): Promise<string> | string {
   switch (op.kind) {
     case 'llm':
-      return callLlm(env, op.op, llmMessages(op.op, op.args, values), signal);
+      return callLlm(env, op.op, llmMessages(op.op, op.args, values), signal, op.options);
     case 'fused_llm':
       return callLlm(env, 'fused', fusedMessages(op.steps, values), signal);
     case 'print': {
@@ -169,10 +169,13 @@ async function callTool(env: ExecEnv, name: string, input: Readonly<Record<strin
   return typeof result === 'string' ? result : (JSON.stringify(result) ?? '');
 }
 
-async function callLlm(env: ExecEnv, phase: string, messages: ReturnType<typeof llmMessages>, signal: AbortSignal): Promise<string> {
-  const { provider, model } = env;
+async function callLlm(env: ExecEnv, phase: string, messages: ReturnType<typeof llmMessages>, signal: AbortSignal, options?: LlmOptions): Promise<string> {
+  const { provider } = env;
+  // `model:` and `budget_tokens:` on the op win over the run's model and the provider's default.
+  const model = options?.model ?? env.model;
+  const maxTokens = options?.max_tokens;
   const result = await env.run.llmCall({ model, provider: provider.name, phase, streaming: true, usage: (r) => (r as Awaited<ReturnType<typeof provider.complete>>).usage }, (call) =>
-    provider.complete({ model, messages, signal: AbortSignal.any([signal, call.signal]), onFirstToken: () => call.firstToken() }),
+    provider.complete({ model, messages, ...(maxTokens === undefined ? {} : { maxTokens }), signal: AbortSignal.any([signal, call.signal]), onFirstToken: () => call.firstToken() }),
   );
   return result.text;
 }

@@ -122,8 +122,18 @@ export function lowerProgram(
       const kind = classifyCall(call);
       const args = call.args.map(arg);
       switch (kind.kind) {
-        case 'llm':
-          return { op: { kind: 'llm', op: kind.op, args }, name: kind.op };
+        case 'llm': {
+          const named = new Map((call.named ?? []).map((n) => [n.name.name, n.value]));
+          const prompt = named.get('prompt');
+          const budget = named.get('budget_tokens');
+          const model = named.get('model');
+          const options = {
+            ...(budget?.kind === 'string' ? { max_tokens: Number(budget.value) } : {}),
+            ...(model?.kind === 'string' ? { model: model.value } : {}),
+          };
+          const all = prompt === undefined ? args : [arg(prompt), ...args];
+          return { op: { kind: 'llm', op: kind.op, args: all, ...(Object.keys(options).length > 0 ? { options } : {}) }, name: kind.op };
+        }
         case 'print':
         case 'merge':
           return { op: { kind: kind.kind, args }, name: kind.kind };

@@ -37,10 +37,16 @@ export interface FusedStep {
   readonly binds?: string;
 }
 
+/** Per-call settings from named arguments: `budget_tokens` caps the answer, `model` picks the model. */
+export interface LlmOptions {
+  readonly max_tokens?: number;
+  readonly model?: string;
+}
+
 /** A leaf operation: what a statement or a switch case does. */
 export type LeafOp =
   /** `ask("template", ctx...)` and the other five LLM ops. `args[0]` is the template. */
-  | { readonly kind: 'llm'; readonly op: LlmOp; readonly args: readonly Arg[] }
+  | { readonly kind: 'llm'; readonly op: LlmOp; readonly args: readonly Arg[]; readonly options?: LlmOptions }
   /** A chain of LLM ops fused by `-O1` into one call whose prompt holds every step. */
   | { readonly kind: 'fused_llm'; readonly steps: readonly FusedStep[] }
   | { readonly kind: 'print'; readonly args: readonly Arg[] }

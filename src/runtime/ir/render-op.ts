@@ -33,8 +33,10 @@ function list(args: readonly Arg[], o: RenderOptions): string {
 
 export function renderLeaf(op: LeafOp, o: RenderOptions = {}): string {
   switch (op.kind) {
-    case 'llm':
-      return `${op.op} ${list(op.args, o)}`;
+    case 'llm': {
+      const opts = op.options === undefined ? '' : ` {${[op.options.max_tokens === undefined ? '' : `max_tokens ${op.options.max_tokens}`, op.options.model === undefined ? '' : `model ${op.options.model}`].filter((x) => x !== '').join(', ')}}`;
+      return `${op.op} ${list(op.args, o)}${opts}`;
+    }
     case 'fused_llm':
       return `fused_llm [${op.steps.map((s) => `${s.op} ${list(s.args, o)}${s.binds === undefined ? '' : ` -> ${s.binds}`}`).join('; ')}]`;
     case 'print':

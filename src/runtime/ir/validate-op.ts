@@ -46,6 +46,12 @@ function checkLeaf(op: Obj, ctx: OpContext, where: string): void {
   switch (op.kind) {
     case 'llm':
       if (!includes(LLM_OPS, op.op)) ctx.report(`${where}: unknown LLM op ${JSON.stringify(op.op)}`);
+      if (op.options !== undefined) {
+        const o = isObject(op.options) ? op.options : {};
+        if (!isObject(op.options) || Object.keys(o).some((k) => k !== 'max_tokens' && k !== 'model')) ctx.report(`${where}: options may hold max_tokens and model only`);
+        if (o.max_tokens !== undefined && !(Number.isSafeInteger(o.max_tokens) && (o.max_tokens as number) > 0)) ctx.report(`${where}: max_tokens must be a positive integer`);
+        if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) ctx.report(`${where}: model must be a non-empty string`);
+      }
       return checkArgs(op.args, ctx, where);
     case 'fused_llm': {
       if (!Array.isArray(op.steps) || op.steps.length === 0) return ctx.report(`${where}: a fused chain needs steps`);

@@ -34,7 +34,8 @@ type LlmNode = IrNode & { readonly op: { readonly kind: 'llm' | 'fused_llm' } };
  * `plan` and `verify` carry their own instructions and budgets and keep their own calls.
  */
 function isFusible(node: IrNode | undefined): node is LlmNode {
-  return node !== undefined && node.fallbackFor === undefined && (node.op.kind === 'fused_llm' || (node.op.kind === 'llm' && node.op.op === 'ask'));
+  // A call with its own budget or model keeps it: it is not fused into a shared request.
+  return node !== undefined && node.fallbackFor === undefined && (node.op.kind === 'fused_llm' || (node.op.kind === 'llm' && node.op.op === 'ask' && node.op.options === undefined));
 }
 
 
