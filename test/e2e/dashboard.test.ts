@@ -134,9 +134,13 @@ describe.skipIf(!built || !existsSync(CHROMIUM))('the dashboard in Chromium', ()
     await page.waitForSelector('main[data-loaded="runs"]');
     const listed = await api<{ runs: { run_id: string }[] }>('/api/runs?limit=50');
     expect(await attrs(page, 'tbody tr', 'data-run')).toEqual(listed.runs.map((r) => r.run_id));
+    // A mark in the page: a reload would clear it.
+    await page.evaluate('window.__stillTheSamePage = true');
     const id = await agentRun('live-flow', 1);
     await meter.flush();
-    await page.waitForSelector(`tr[data-live][data-run="${id}"]`, { timeout: 10_000 });
+    // It arrives on the stream (or, had the stream dropped, from the list read again on reconnect): no reload.
+    await page.waitForSelector(`tr[data-run="${id}"]`, { timeout: 15_000 });
+    expect(await page.evaluate('window.__stillTheSamePage === true')).toBe(true);
     expect(await page.textContent(`tr[data-run="${id}"] td:nth-child(3)`)).toBe('live-flow');
     await page.screenshot({ path: join(shots, 'runs.png') });
   });

@@ -8,6 +8,7 @@ type Listener = (message: LiveMessage) => void;
 const listeners = new Set<Listener>();
 let socket: WebSocket | null = null;
 let retry = 500;
+let reconnecting = false;
 
 /** One WebSocket to /ws for the whole page, reconnecting with backoff; the token goes as a subprotocol. */
 export function connect(status: HTMLElement): void {
@@ -19,12 +20,16 @@ export function connect(status: HTMLElement): void {
     retry = 500;
     status.textContent = 'live';
     status.className = 'live on';
+    // Runs that ended while the stream was down were missed: pages read their lists again.
+    if (reconnecting) for (const l of listeners) l({ type: 'runs.skipped', count: 0 });
+    reconnecting = false;
   };
   socket.onmessage = (e: MessageEvent<string>) => {
     const message = JSON.parse(e.data) as LiveMessage;
     for (const l of listeners) l(message);
   };
   socket.onclose = () => {
+    reconnecting = true;
     status.textContent = 'reconnecting…';
     status.className = 'live off';
     setTimeout(() => connect(status), retry);

@@ -42,7 +42,9 @@ export function parseBlock(c: TokenCursor, owner: string): Statement[] {
     }
     const before = c.index;
     try {
-      body.push(parseStatement(c));
+      const parsed = parseStatement(c);
+      if (Array.isArray(parsed)) body.push(...parsed);
+      else body.push(parsed);
       c.eat(';');
     } catch (e) {
       if (!(e instanceof SyntaxAbort)) throw e;
@@ -52,7 +54,7 @@ export function parseBlock(c: TokenCursor, owner: string): Statement[] {
   }
 }
 
-function parseStatement(c: TokenCursor): Statement {
+function parseStatement(c: TokenCursor): Statement | Statement[] {
   if (c.at('return')) return parseReturn(c);
   if (c.at('switch')) return parseSwitch(c);
   if (c.at('let')) return parseLet(c);
@@ -61,8 +63,20 @@ function parseStatement(c: TokenCursor): Statement {
   return result === undefined ? call : { ...call, result, span: joinSpans(call.span, result.span) };
 }
 
-function parseReturn(c: TokenCursor): Return {
+/** True when a call starts here: `name(` or `Agent.flow(`. */
+function atCall(c: TokenCursor): boolean {
+  const t = c.peek();
+  return t.kind === 'ident' && !KEYWORDS.has(t.text) && (c.at('(', 1) || (c.at('.', 1) && c.at('(', 3)));
+}
+
+/** `return expr`, or `return ask("…")` as apxm writes it: the call, then the return of its answer. */
+function parseReturn(c: TokenCursor): Return | [OpCall, Return] {
   const start = c.next().span;
+  if (atCall(c)) {
+    const call = parseCall(c);
+    const result: Name = { name: `return@${call.span.line}:${call.span.col}`, span: call.span };
+    return [{ ...call, result }, { kind: 'return', value: { kind: 'var', name: result.name, span: call.span }, span: joinSpans(start, call.span) }];
+  }
   const value = parseExpr(c);
   return { kind: 'return', value, span: joinSpans(start, value.span) };
 }
@@ -119,9 +133,7 @@ function parseLet(c: TokenCursor): OpCall {
   const start = c.next().span;
   const name = c.expectName('a name after let');
   c.expect('=');
-  const t = c.peek();
-  const callStart = t.kind === 'ident' && !KEYWORDS.has(t.text) && (c.at('(', 1) || (c.at('.', 1) && c.at('(', 3)));
-  if (callStart) {
+  if (atCall(c)) {
     const call = parseCall(c);
     return { ...call, result: name, span: joinSpans(start, call.span) };
   }
@@ -137,6 +149,9 @@ function parseCaseCall(c: TokenCursor): OpCall {
   return call;
 }
 
+/** apxm's other names for built-in ops. */
+const OP_ALIASES: Readonly<Record<string, string>> = { llm: 'ask', wait_all: 'merge', wait: 'merge', tool: 'inv', invoke: 'inv', query_memory: 'qmem', update_memory: 'umem' };
+
 function parseCall(c: TokenCursor): OpCall {
   const first = c.expectName('a statement');
   let agent: Name | undefined;
@@ -144,6 +159,8 @@ function parseCall(c: TokenCursor): OpCall {
   if (c.eat('.') !== undefined) {
     agent = first;
     op = c.expectName('a flow name after \'.\'');
+  } else if (Object.hasOwn(OP_ALIASES, op.name)) {
+    op = { name: OP_ALIASES[op.name]!, span: op.span };
   }
   c.expect('(');
   const args: Expr[] = [];
