@@ -10,6 +10,31 @@ type ExportResult = Parameters<ResultCallback>[0];
 const EXPORT_SUCCESS: ExportResult['code'] = 0;
 const EXPORT_FAILED: ExportResult['code'] = 1;
 
+/** What an OTel exporter's callback receives (the same shape for metrics and spans). */
+export interface ExportOutcome {
+  readonly code: ExportResult['code'];
+  readonly error?: Error;
+}
+
+/**
+ * Runs one export of an OTel exporter and reports a failure (a failed result, or a throw) to
+ * `onError` before handing the result on, once. Shared by the metrics and the span exporters.
+ */
+export function exportReporting<R extends ExportOutcome>(run: (done: (result: R) => void) => void, resultCallback: (result: R) => void, onError: ErrorHandler, signal: 'metrics' | 'traces'): void {
+  let settled = false;
+  const done = (result: R): void => {
+    if (settled) return;
+    settled = true;
+    if (result.code !== EXPORT_SUCCESS) reportError(onError, result.error ?? new Error(`flowmeter otel: OTLP ${signal} export failed`));
+    resultCallback(result);
+  };
+  try {
+    run(done);
+  } catch (err) {
+    done({ code: EXPORT_FAILED, error: err instanceof Error ? err : new Error(String(err)) } as R);
+  }
+}
+
 /**
  * Wraps an OTLP exporter so a failed export reaches the sink's `onError`. The periodic
  * reader only hands failures to OTel's process-wide `globalErrorHandler`; replacing that
@@ -22,20 +47,7 @@ export class ReportingMetricExporter implements PushMetricExporter {
   ) {}
 
   export(metrics: ResourceMetrics, resultCallback: ResultCallback): void {
-    let settled = false;
-    const done = (result: ExportResult): void => {
-      if (settled) return;
-      settled = true;
-      if (result.code !== EXPORT_SUCCESS) {
-        reportError(this.onError, result.error ?? new Error('flowmeter otel: OTLP metrics export failed'));
-      }
-      resultCallback(result);
-    };
-    try {
-      this.inner.export(metrics, done);
-    } catch (err) {
-      done({ code: EXPORT_FAILED, error: err instanceof Error ? err : new Error(String(err)) });
-    }
+    exportReporting((done) => this.inner.export(metrics, done), resultCallback, this.onError, 'metrics');
   }
 
   forceFlush(): Promise<void> {

@@ -6,11 +6,12 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import type { IdGenerator, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FlowEvent, LlmCall, RunFinished, RunMeta, StepFinished, StepStarted, ToolCall } from '../model/index.js';
-import type { Sink } from '../sinks/index.js';
 import type { ErrorHandler } from '../sinks/report-error.js';
-import { ignoreError, reportError } from '../sinks/report-error.js';
+import { ignoreError } from '../sinks/report-error.js';
 import type { Env, OtlpProtocol, OtlpSettingsInput } from './otel-config.js';
 import { resolveOtlpSettings } from './otel-config.js';
+import { exportReporting } from './otel-reporting-exporter.js';
+import { OtelProviderSink } from './otel-sink.js';
 import { ATTR, boundedValue, ERROR_OTHER, providerName } from './otel-semconv.js';
 
 export interface OtelTraceExporterOptions extends Omit<OtlpSettingsInput, 'temporality'> {
@@ -104,72 +105,46 @@ interface OpenRun {
  * from the events, ends from monotonic durations) and are exported in batches off the
  * audit path. The provider is this exporter's own: the app's global tracer is untouched.
  */
-export class OtelTraceExporter implements Sink {
+export class OtelTraceExporter extends OtelProviderSink {
   readonly name = 'otel-traces';
   /** The resolved traces URL and protocol (headers stay private: they often hold API keys). */
   readonly endpoint: string;
   readonly protocol: OtlpProtocol;
-  private readonly provider: BasicTracerProvider;
+  readonly #provider: BasicTracerProvider;
   private readonly tracer: Tracer;
   private readonly ids = new RunTraceIds();
-  private readonly onError: ErrorHandler;
   private readonly cost: boolean;
   private readonly maxOpenRuns: number;
   private readonly runs = new Map<string, OpenRun>();
-  private closing: Promise<void> | null = null;
 
   constructor(options: OtelTraceExporterOptions = {}) {
+    super(options.onError ?? ignoreError);
     const settings = resolveOtlpSettings(options, options.env ?? process.env, 'traces');
     this.endpoint = settings.url;
     this.protocol = settings.protocol;
-    this.onError = options.onError ?? ignoreError;
     this.cost = options.experimentalCost ?? true;
     this.maxOpenRuns = options.maxOpenRuns ?? 10_000;
     const { url, headers, timeoutMillis } = settings;
     const otlp: SpanExporter =
       options.exporter ?? (settings.protocol === 'http/json' ? new OTLPJsonTraceExporter({ url, headers, timeoutMillis }) : new OTLPProtoTraceExporter({ url, headers, timeoutMillis }));
-    this.provider = new BasicTracerProvider({
+    this.#provider = new BasicTracerProvider({
       resource: defaultResource().merge(resourceFromAttributes({ ...settings.resourceAttributes, 'service.name': settings.serviceName })),
       idGenerator: this.ids,
       spanProcessors: [new BatchSpanProcessor(new ReportingSpanExporter(otlp, this.onError))],
     });
-    this.tracer = this.provider.getTracer('flowmeter');
+    this.tracer = this.#provider.getTracer('flowmeter');
   }
 
-  write(events: readonly FlowEvent[]): void {
-    if (this.closing !== null) {
-      if (events.length > 0) reportError(this.onError, new Error(`OtelTraceExporter is closed; dropped ${events.length} events`));
-      return;
-    }
-    for (const event of events) {
-      try {
-        this.record(event);
-      } catch (err) {
-        reportError(this.onError, err);
-      }
-    }
+  protected get provider(): BasicTracerProvider {
+    return this.#provider;
   }
 
-  /** Exports every ended span now; resolves when the collector has answered (or the failure was reported). */
-  async flush(): Promise<void> {
-    if (this.closing !== null) return this.closing;
-    try {
-      await this.provider.forceFlush();
-    } catch (err) {
-      reportError(this.onError, err);
-    }
+  /** Runs still open end now, marked incomplete, so their spans are exported. */
+  protected override beforeShutdown(): void {
+    for (const runId of [...this.runs.keys()]) this.abandon(runId);
   }
 
-  /** Ends what is still open (marked incomplete), exports and stops. A second call returns the first call's promise. */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      for (const runId of [...this.runs.keys()]) this.abandon(runId);
-      await this.provider.shutdown().catch((err: unknown) => reportError(this.onError, err));
-    })();
-    return this.closing;
-  }
-
-  private record(event: FlowEvent): void {
+  protected record(event: FlowEvent): void {
     switch (event.kind) {
       case 'run_started':
         this.startRun(event.run, Date.parse(event.ts));
@@ -335,11 +310,6 @@ export class OtelTraceExporter implements Sink {
 }
 
 type ExportCallback = Parameters<SpanExporter['export']>[1];
-type ExportResult = Parameters<ExportCallback>[0];
-
-/** `ExportResultCode` of @opentelemetry/core, which the SDK packages depend on but do not re-export. */
-const EXPORT_SUCCESS: ExportResult['code'] = 0;
-const EXPORT_FAILED: ExportResult['code'] = 1;
 
 /** Passes spans on and reports a failed export to the sink's `onError` (the SDK would only log it globally). */
 class ReportingSpanExporter implements SpanExporter {
@@ -349,18 +319,7 @@ class ReportingSpanExporter implements SpanExporter {
   ) {}
 
   export(spans: ReadableSpan[], resultCallback: ExportCallback): void {
-    let settled = false;
-    const done = (result: ExportResult): void => {
-      if (settled) return;
-      settled = true;
-      if (result.code !== EXPORT_SUCCESS) reportError(this.onError, result.error ?? new Error('flowmeter otel: OTLP traces export failed'));
-      resultCallback(result);
-    };
-    try {
-      this.inner.export(spans, done);
-    } catch (err) {
-      done({ code: EXPORT_FAILED, error: err instanceof Error ? err : new Error(String(err)) });
-    }
+    exportReporting((done) => this.inner.export(spans, done), resultCallback, this.onError, 'traces');
   }
 
   shutdown(): Promise<void> {

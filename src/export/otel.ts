@@ -11,11 +11,11 @@ import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@
 import type { FlowEvent, LlmCall, RunFinished, TokensRecorded, ToolCall } from '../model/index.js';
 import { invalidNonNegative } from '../model/index.js';
 import type { ErrorHandler } from '../sinks/report-error.js';
-import { ignoreError, reportError } from '../sinks/report-error.js';
-import type { Sink } from '../sinks/sink.js';
+import { ignoreError } from '../sinks/report-error.js';
 import type { Env, OtlpProtocol, OtlpSettingsInput, OtlpTemporality } from './otel-config.js';
 import { resolveOtlpSettings } from './otel-config.js';
 import { ReportingMetricExporter } from './otel-reporting-exporter.js';
+import { OtelProviderSink } from './otel-sink.js';
 import type { HistogramSpec } from './otel-semconv.js';
 import { ATTR, boundedValue, ERROR_OTHER, HISTOGRAMS, OPERATION_CHAT, providerName } from './otel-semconv.js';
 
@@ -69,17 +69,16 @@ type Instruments = { readonly [K in keyof typeof HISTOGRAMS]: Histogram };
  * low-cardinality by construction: names of providers, models, flows, agents, tools and
  * error classes; never run, task, user or session ids.
  */
-export class OtelExporter implements Sink {
+export class OtelExporter extends OtelProviderSink {
   readonly name = 'otel';
   /** The resolved metrics URL and protocol (headers stay private: they often hold API keys). */
   readonly endpoint: string;
   readonly protocol: OtlpProtocol;
-  private readonly provider: MeterProvider;
+  readonly #provider: MeterProvider;
   private readonly instruments: Instruments;
-  private readonly onError: ErrorHandler;
-  private closing: Promise<void> | null = null;
 
   constructor(options: OtelExporterOptions = {}) {
+    super(options.onError ?? ignoreError);
     const interval = options.exportIntervalMillis ?? 60_000;
     if (!Number.isFinite(interval) || interval <= 0) {
       throw new Error(`OtelExporter: exportIntervalMillis must be a positive number of milliseconds, got ${String(interval)}`);
@@ -87,14 +86,13 @@ export class OtelExporter implements Sink {
     const settings = resolveOtlpSettings(options, options.env ?? process.env);
     this.endpoint = settings.url;
     this.protocol = settings.protocol;
-    this.onError = options.onError ?? ignoreError;
 
     const { url, headers, timeoutMillis, temporality } = settings;
     const config = { url, headers, timeoutMillis, temporalityPreference: TEMPORALITY[temporality] };
     const otlp: PushMetricExporter =
       settings.protocol === 'http/json' ? new OTLPJsonMetricExporter(config) : new OTLPProtoMetricExporter(config);
 
-    this.provider = new MeterProvider({
+    this.#provider = new MeterProvider({
       resource: defaultResource().merge(
         resourceFromAttributes({ ...settings.resourceAttributes, 'service.name': settings.serviceName }),
       ),
@@ -106,7 +104,7 @@ export class OtelExporter implements Sink {
         }),
       ],
     });
-    const meter = this.provider.getMeter('flowmeter');
+    const meter = this.#provider.getMeter('flowmeter');
     const create = (spec: HistogramSpec): Histogram =>
       meter.createHistogram(spec.name, {
         unit: spec.unit,
@@ -125,37 +123,11 @@ export class OtelExporter implements Sink {
     };
   }
 
-  write(events: readonly FlowEvent[]): void {
-    if (this.closing !== null) {
-      if (events.length > 0) reportError(this.onError, new Error(`OtelExporter is closed; dropped ${events.length} events`));
-      return;
-    }
-    for (const event of events) {
-      try {
-        this.record(event);
-      } catch (err) {
-        reportError(this.onError, err);
-      }
-    }
+  protected get provider(): MeterProvider {
+    return this.#provider;
   }
 
-  /** Collects and exports now; resolves when the collector has answered (or the export failed and was reported). */
-  async flush(): Promise<void> {
-    if (this.closing !== null) return this.closing;
-    try {
-      await this.provider.forceFlush();
-    } catch (err) {
-      reportError(this.onError, err);
-    }
-  }
-
-  /** Exports what is left and stops the timer. A second call returns the first call's promise. */
-  close(): Promise<void> {
-    this.closing ??= this.provider.shutdown().catch((err: unknown) => reportError(this.onError, err));
-    return this.closing;
-  }
-
-  private record(event: FlowEvent): void {
+  protected record(event: FlowEvent): void {
     switch (event.kind) {
       case 'llm_call':
         this.recordLlmCall(event);
