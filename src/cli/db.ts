@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { StoreError } from '../store/store.js';
 import { parseRetention } from '../store/retention.js';
 import { UserError } from './io.js';
+import { durationMs, timeMs } from '../model/duration.js';
 
 export const DB_HELP = 'the store: a SQLite file, a postgres:// URL, or "off" (default: FLOWMETER_DB, else .flowmeter/flowmeter.db)';
 
@@ -61,20 +62,17 @@ export async function openForCli(setting: StoreLocation, options: { readonly mus
   }
 }
 
-const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** `90s`, `15m`, `24h`, `30d`, `2w` → milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(text.trim());
-  if (m === null) throw new InvalidArgumentError(`"${text}" is not a duration; write e.g. 15m, 24h or 30d`);
-  return Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1_000);
+  const ms = durationMs(text);
+  if (ms === null) throw new InvalidArgumentError(`"${text}" is not a duration; write e.g. 15m, 24h or 30d`);
+  return ms;
 }
 
 /** An ISO time (`2026-12-01`, `2026-12-01T10:00Z`) or a duration back from now (`24h`). */
 export function parseTime(text: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?\s*[smhdw]$/.test(text.trim())) return now - parseDuration(text);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(`"${text}" is not a time; write an ISO time such as 2026-12-01T10:00:00Z or a duration such as 24h`);
+  const ms = timeMs(text, now);
+  if (ms === null) throw new InvalidArgumentError(`"${text}" is not a time; write an ISO time such as 2026-12-01T10:00:00Z or a duration such as 24h`);
   return ms;
 }
 

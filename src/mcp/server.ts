@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { OUTCOMES } from '../model/index.js';
+import { timeMs } from '../model/duration.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { buildReport } from '../store/report.js';
 import type { ReportGroup } from '../store/report.js';
@@ -27,15 +28,11 @@ function refuse(reason: string): CallToolResult {
 
 class BadArgument extends Error {}
 
-const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** `24h` (back from now) or an ISO time, as epoch ms. */
 function timeArg(name: string, text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(text.trim());
-  if (m !== null) return now - Number(m[1]) * (UNITS[m[2]!] ?? 1_000);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new BadArgument(`${name}: "${text}" is neither a duration back from now (15m, 24h, 7d) nor an ISO time`);
+  const ms = timeMs(text, now);
+  if (ms === null) throw new BadArgument(`${name}: "${text}" is neither a duration back from now (15m, 24h, 7d) nor an ISO time`);
   return ms;
 }
 

@@ -1,5 +1,6 @@
 import { holds, measure, parseRule, RuleError } from '../stats/index.js';
 import type { Rule } from '../stats/index.js';
+import { durationMs } from '../model/duration.js';
 import type { Store } from '../store/store.js';
 import { GROUP_BY, isGroupBy, windowGroups } from '../store/window.js';
 import type { GroupBy } from '../store/window.js';
@@ -18,7 +19,6 @@ export interface AlertRule {
   readonly by: GroupBy | null;
 }
 
-const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DEFAULT_WINDOW = '5m';
 
 /** Parses an alert; a RuleError says what is wrong. */
@@ -27,7 +27,7 @@ export function parseAlert(text: string): AlertRule {
   if (m === null) throw new RuleError(`"${text}" is not an alert; write e.g. "p95(cost_usd) > 0.05 for 5m by flow"`);
   const rule = parseRule(m[1] ?? '');
   const windowText = m[2] === undefined ? DEFAULT_WINDOW : `${m[2]}${(m[3] ?? 'm').toLowerCase()}`;
-  const windowMs = Number(/^[\d.]+/.exec(windowText)![0]) * (UNITS[windowText.slice(-1)] ?? 60_000);
+  const windowMs = durationMs(windowText) ?? NaN;
   if (!(windowMs >= 60_000)) throw new RuleError(`"${text}": the window must be at least 1m (rollups are per minute)`);
   const by = m[4]?.toLowerCase() ?? null;
   if (by !== null && !isGroupBy(by)) throw new RuleError(`"${text}": cannot group by ${by}; use one of ${GROUP_BY.join(', ')}`);

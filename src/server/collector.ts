@@ -14,6 +14,7 @@ import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, negotiate } from '../expor
 import type { ExpositionFormat } from '../export/prometheus/index.js';
 import type { FlowEvent } from '../model/index.js';
 import { OUTCOMES } from '../model/index.js';
+import { timeMs } from '../model/duration.js';
 import { BatchBuilder } from '../store/batch.js';
 import { buildReport } from '../store/report.js';
 import type { Store } from '../store/store.js';
@@ -73,15 +74,11 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** A time parameter: a duration back from now (`15m`, `24h`) or an ISO time or epoch milliseconds. */
 const timeParam = z.string().transform((text, ctx) => {
-  const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
-  if (m !== null) return Date.now() - Number(m[1]) * (UNITS[m[2]!] ?? 1_000);
   if (/^\d{10,}$/.test(text)) return Number(text);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) {
+  const ms = timeMs(text);
+  if (ms === null) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${text}" is neither a duration back from now (15m, 24h, 7d) nor a time` });
     return z.NEVER;
   }

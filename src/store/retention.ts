@@ -1,3 +1,4 @@
+import { durationMs } from '../model/duration.js';
 import type { RetentionResult, Store } from './store.js';
 
 /** How long raw rows and rollups are kept, in milliseconds; absent keeps them forever. */
@@ -6,17 +7,15 @@ export interface RetentionPolicy {
   readonly rollupsMs?: number;
 }
 
-const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** `30d`, `12h`, `400d` (or milliseconds as a number) → milliseconds; a RangeError says what is wrong. */
 export function parseRetention(value: string | number, what: string): number {
   if (typeof value === 'number') {
     if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${what} must be a positive duration, got ${value}`);
     return value;
   }
-  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(value.trim());
-  if (m === null) throw new RangeError(`${what} "${value}" is not a duration; write e.g. 30d or 400d`);
-  return Number(m[1]) * (UNITS[m[2] ?? 'd'] ?? 86_400_000);
+  const ms = durationMs(value);
+  if (ms === null) throw new RangeError(`${what} "${value}" is not a duration; write e.g. 30d or 400d`);
+  return ms;
 }
 
 /** Raw rows must not outlive the rollups built from them: old windows report from rollups. */
