@@ -1,7 +1,9 @@
 import { RunStats } from '../stats/index.js';
 import { CallAgg } from '../store/rollup.js';
-import { mergeCallSketches, mergeRunStats } from '../store/sql-queries.js';
-import type { CallRollup, RollupSpan, RunRollup, Store } from '../store/store.js';
+import { mergeRunStats } from '../store/sql-queries.js';
+import type { RollupSpan, Store } from '../store/store.js';
+import { addCallRollup, keyOfCall, keyOfRun } from '../store/window.js';
+import type { GroupBy } from '../store/window.js';
 
 /** What `/api/timeseries` can chart, each from the rollups. */
 export const SERIES_METRICS = [
@@ -59,27 +61,6 @@ export interface SeriesAnswer {
 
 const RUN_METRICS: ReadonlySet<SeriesMetric> = new Set(['runs_per_second', 'cost_per_run_p95_usd']);
 
-function keyOf(row: CallRollup | RunRollup, by: SeriesBy | undefined): string {
-  switch (by) {
-    case undefined:
-      return 'all';
-    case 'model':
-      return row.model;
-    case 'flow':
-      return row.flow_id;
-    case 'agent':
-      return row.agent;
-    case 'provider':
-      return row.provider;
-    case 'app':
-      return row.app_id;
-    default: {
-      const unreachable: never = by;
-      return unreachable;
-    }
-  }
-}
-
 function callValue(metric: SeriesMetric, agg: CallAgg, stepMs: number): number | null {
   const seconds = stepMs / 1000;
   switch (metric) {
@@ -123,6 +104,8 @@ export async function timeseries(store: Store, query: SeriesQuery): Promise<Seri
   const since = Math.floor(query.since / step.ms) * step.ms;
   const set = await store.rollups({ since, until: query.until, span: step.span });
   const byRun = RUN_METRICS.has(query.metric);
+  // A series splits by the report's dimensions (a subset of them).
+  const by: GroupBy | undefined = query.by;
   const groups = new Map<string, Map<number, CallAgg | RunStats>>();
   const cell = (key: string, bucket: number): CallAgg | RunStats => {
     let g = groups.get(key);
@@ -132,15 +115,10 @@ export async function timeseries(store: Store, query: SeriesQuery): Promise<Seri
     return c;
   };
   if (byRun) {
-    for (const row of set.runs) mergeRunStats(cell(keyOf(row, query.by), Math.floor(row.bucket_ms / step.ms) * step.ms) as RunStats, row);
+    for (const row of set.runs) mergeRunStats(cell(keyOfRun(row, by), Math.floor(row.bucket_ms / step.ms) * step.ms) as RunStats, row);
   } else {
     for (const row of set.calls) {
-      const agg = cell(keyOf(row, query.by), Math.floor(row.bucket_ms / step.ms) * step.ms) as CallAgg;
-      agg.requests += row.requests;
-      agg.errors += row.errors;
-      agg.totalTokens += row.total_tokens;
-      agg.costUsd += row.cost_usd;
-      mergeCallSketches(agg, row);
+      addCallRollup(cell(keyOfCall(row, by) ?? 'all', Math.floor(row.bucket_ms / step.ms) * step.ms) as CallAgg, row);
     }
   }
   const series: Series[] = [];

@@ -48,7 +48,24 @@ export interface WindowQuery {
 
 const DAY_MS = 86_400_000;
 
-function keyOfCall(row: CallRollup, by: GroupBy | undefined): string | null {
+/** Adds one call rollup row to an aggregate: counts and sums, and its sketches merged. */
+export function addCallRollup(agg: CallAgg, row: CallRollup): void {
+  agg.requests += row.requests;
+  agg.errors += row.errors;
+  agg.cacheHits += row.cache_hits;
+  agg.inputTokens += row.input_tokens;
+  agg.outputTokens += row.output_tokens;
+  agg.cachedInputTokens += row.cached_input_tokens;
+  agg.totalTokens += row.total_tokens;
+  agg.costUsd += row.cost_usd;
+  agg.costKnown += row.cost_known;
+  agg.toolCalls += row.tool_calls;
+  agg.toolErrors += row.tool_errors;
+  mergeCallSketches(agg, row);
+}
+
+/** The group a call rollup row belongs to; null when calls cannot be split that way (by outcome). */
+export function keyOfCall(row: CallRollup, by: GroupBy | undefined): string | null {
   switch (by) {
     case undefined:
       return 'all';
@@ -74,7 +91,7 @@ function keyOfCall(row: CallRollup, by: GroupBy | undefined): string | null {
   }
 }
 
-function keyOfRun(row: RunRollup, by: GroupBy | undefined): string {
+export function keyOfRun(row: RunRollup, by: GroupBy | undefined): string {
   return by === 'outcome' ? row.outcome : (keyOfCall(row as unknown as CallRollup, by) ?? 'all');
 }
 
@@ -110,19 +127,7 @@ export async function windowGroups(store: Store, query: WindowQuery): Promise<Wi
     const key = keyOfCall(row, query.by);
     if (key === null) continue;
     const g = group(key);
-    const agg = g.calls;
-    agg.requests += row.requests;
-    agg.errors += row.errors;
-    agg.cacheHits += row.cache_hits;
-    agg.inputTokens += row.input_tokens;
-    agg.outputTokens += row.output_tokens;
-    agg.cachedInputTokens += row.cached_input_tokens;
-    agg.totalTokens += row.total_tokens;
-    agg.costUsd += row.cost_usd;
-    agg.costKnown += row.cost_known;
-    agg.toolCalls += row.tool_calls;
-    agg.toolErrors += row.tool_errors;
-    mergeCallSketches(agg, row);
+    addCallRollup(g.calls, row);
     if (row.requests > 0) {
       let m = g.models.get(row.model);
       if (m === undefined) {
