@@ -28,8 +28,7 @@ const dir = process.env.FLOWMETER_DEMO_DIR ?? '.flowmeter/demo';
 mkdirSync(dir, { recursive: true });
 const store = SqliteStore.open(`${dir}/flowmeter.db`);
 const view = new PrometheusView({ profiles: ['default'] });
-const alerts = new AlertEngine({ store, alerts: [parseAlert('error_rate > 25% for 5m by flow'), parseAlert('p95(cost_usd) > 0.01 for 15m by flow')] });
-const firing = view.registry.gauge({ name: 'flowmeter_alerts_firing', help: 'Alert rules firing now, by rule and group (1 firing, 0 resolved).', labelNames: ['alert', 'group'] });
+const alerts = new AlertEngine({ store, alerts: [parseAlert('error_rate > 25% for 5m by flow'), parseAlert('p95(cost_usd) > 0.01 for 15m by flow')], registry: view.registry });
 const collector = await startCollector({
   store,
   port,
@@ -38,10 +37,6 @@ const collector = await startCollector({
     for (const e of events) view.record(e);
   },
   alerts,
-  onAlerts: (engine) => {
-    for (const n of engine.recent()) firing.labels(n.alert, n.group).set(0);
-    for (const f of engine.firing()) firing.labels(f.alert, f.group).set(1);
-  },
 });
 const system = new SystemMetrics(view.registry, { intervalMs: 5_000, onSample: (s) => collector.broadcast({ type: 'system', ...s }) });
 // The fleet reports to the collector as separate processes would: over HTTP.

@@ -113,10 +113,9 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
         throw new UserError(err instanceof Error ? err.message : String(err));
       }
       if (options.alertWebhook !== undefined && !/^https?:\/\//.test(options.alertWebhook)) throw new UserError(`--alert-webhook ${options.alertWebhook}: not an http(s) URL`);
-      alerts = new AlertEngine({ store, alerts: rules, ...(options.alertWebhook === undefined ? {} : { webhook: options.alertWebhook }), onError: (err) => io.err(`flowmeter: warning: ${oneLine(err)}`) });
+      alerts = new AlertEngine({ store, alerts: rules, registry: view.registry, ...(options.alertWebhook === undefined ? {} : { webhook: options.alertWebhook }), onError: (err) => io.err(`flowmeter: warning: ${oneLine(err)}`) });
     }
     system = new SystemMetrics(view.registry, { intervalMs: options.systemIntervalMs ?? 10_000, onSample: (sample) => server?.broadcast({ type: 'system', ...sample }) });
-    const firingGauge = alerts === undefined ? undefined : view.registry.gauge({ name: 'flowmeter_alerts_firing', help: 'Alert rules firing now, by rule and group (1 firing, 0 resolved).', labelNames: ['alert', 'group'] });
     const malformed = view.registry.counter({ name: MALFORMED_METRIC, help: 'Lines of events.jsonl files that were not events, skipped.', labelNames: [] }).labels();
     const runs = new RunsTailer({
       runsDir,
@@ -142,11 +141,6 @@ export async function serve(options: ServeCommandOptions, io: CliIo, control: Se
       token: settings.token,
       ...(store === undefined ? {} : { store }),
       ...(alerts === undefined ? {} : { alerts, alertIntervalMs: options.alertIntervalMs ?? 5_000 }),
-      onAlerts: (engine) => {
-        if (firingGauge === undefined) return;
-        for (const n of engine.recent()) firingGauge.labels(n.alert, n.group).set(0);
-        for (const f of engine.firing()) firingGauge.labels(f.alert, f.group).set(1);
-      },
       onEvents: (events) => {
         for (const event of events) view.record(event);
       },

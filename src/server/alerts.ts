@@ -1,5 +1,6 @@
 import { holds, measure, parseRule, RuleError } from '../stats/index.js';
 import type { Rule } from '../stats/index.js';
+import type { GaugeFamily, Registry } from '../recorder/index.js';
 import { durationMs } from '../model/duration.js';
 import type { Store } from '../store/store.js';
 import { GROUP_BY, isGroupBy, windowGroups } from '../store/window.js';
@@ -66,6 +67,8 @@ export interface AlertEngineOptions {
   readonly webhook?: string;
   readonly onError?: (err: unknown) => void;
   readonly now?: () => number;
+  /** Where `flowmeter_alerts_firing{alert,group}` (1 firing, 0 resolved) is kept up to date. */
+  readonly registry?: Registry;
 }
 
 function fmt(value: number | null): string {
@@ -83,11 +86,13 @@ export class AlertEngine {
   readonly #recent: AlertNotification[] = [];
   readonly #options: AlertEngineOptions;
   #delivery: Promise<void> = Promise.resolve();
+  readonly #gauge: GaugeFamily | undefined;
   delivered = 0;
   failedDeliveries = 0;
 
   constructor(options: AlertEngineOptions) {
     this.#options = options;
+    this.#gauge = options.registry?.gauge({ name: 'flowmeter_alerts_firing', help: 'Alert rules firing now, by rule and group (1 firing, 0 resolved).', labelNames: ['alert', 'group'] });
   }
 
   get rules(): readonly AlertRule[] {
@@ -138,6 +143,7 @@ export class AlertEngine {
     for (const n of out) {
       this.#recent.push(n);
       if (this.#recent.length > 100) this.#recent.shift();
+      this.#gauge?.labels(n.alert, n.group).set(n.status === 'firing' ? 1 : 0);
       this.#deliver(n);
     }
     return out;

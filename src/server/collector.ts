@@ -52,8 +52,6 @@ export interface CollectorOptions {
   readonly alertIntervalMs?: number;
   /** The built dashboard (index.html and assets/); default dist/web of this package; null for none. */
   readonly dashboardDir?: string | null;
-  /** After each alert evaluation (e.g. to set a gauge). */
-  readonly onAlerts?: (engine: AlertEngine) => void;
 }
 
 export interface Collector {
@@ -378,7 +376,6 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
           engine
             .evaluate()
             .then((notes) => {
-              options.onAlerts?.(engine);
               for (const n of notes) broadcast({ type: 'alert', ...n });
             })
             .catch(() => undefined)
