@@ -1,8 +1,7 @@
 import type { LanguageModelMiddleware, ToolSet } from 'ai';
 import type { Usage } from '../meter/index.js';
-import type { Run } from '../meter/index.js';
 import { MeteredCall, PartialResponse, StreamError } from '../proxy/metered-call.js';
-import { defaultMeter } from './metering-fetch.js';
+import { callScope, defaultMeter } from './metering-fetch.js';
 import type { ObserveOptions } from './metering-fetch.js';
 
 export { defaultMeter } from './metering-fetch.js';
@@ -33,15 +32,6 @@ function providerOf(provider: string): string {
   return dot < 0 ? provider : provider.slice(0, dot);
 }
 
-/** The current run, or a run of its own ended by `end`. */
-function scope(options: ObserveOptions, fallbackFlow: string): { run: Run; end: (err: Error | undefined) => void } {
-  const meter = options.meter ?? defaultMeter();
-  const outer = meter.current();
-  if (outer !== undefined) return { run: outer, end: () => undefined };
-  const run = meter.flowStart({ flowId: options.flowId ?? fallbackFlow, ...(options.agent === undefined ? {} : { agent: options.agent }) });
-  return { run, end: (err) => void run.flowEnd(err === undefined, err?.name) };
-}
-
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err));
 }
@@ -59,7 +49,7 @@ function asError(err: unknown): Error {
  */
 export function flowmeterMiddleware(options: ObserveOptions = {}): LanguageModelMiddleware {
   const open = (provider: string, modelId: string, streaming: boolean): { call: MeteredCall; end: (usage: Usage | undefined, err: Error | undefined, served: string | undefined) => void } => {
-    const s = scope(options, providerOf(provider));
+    const s = callScope(options, providerOf(provider));
     // The meter counts its own failures; nothing here can fail the caller's request.
     const call = new MeteredCall(s.run, { model: modelId, provider: options.provider ?? providerOf(provider), streaming, usage: 'none', ...(options.phase === undefined ? {} : { phase: options.phase }) }, () => undefined);
     return {

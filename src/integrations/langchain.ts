@@ -3,7 +3,7 @@ import type { Serialized } from '@langchain/core/load/serializable';
 import type { LLMResult } from '@langchain/core/outputs';
 import type { Run, StepTimer, Usage } from '../meter/index.js';
 import { MeteredCall } from '../proxy/metered-call.js';
-import { defaultMeter } from './metering-fetch.js';
+import { callScope } from './metering-fetch.js';
 import type { ObserveOptions } from './metering-fetch.js';
 
 export { defaultMeter } from './metering-fetch.js';
@@ -104,10 +104,8 @@ export class FlowmeterCallbackHandler extends BaseCallbackHandler {
     if (parent !== undefined) {
       node = { run: parent.run, stepId: stepId ?? parent.stepId, ownsRun: false };
     } else {
-      const meter = this.#options.meter ?? defaultMeter();
-      const outer = meter.current();
-      const run = outer ?? meter.flowStart({ flowId: this.#options.flowId ?? runName ?? 'langchain', ...(this.#options.agent === undefined ? {} : { agent: this.#options.agent }) });
-      node = { run, stepId, ownsRun: outer === undefined };
+      const scope = callScope(this.#options, runName ?? 'langchain');
+      node = { run: scope.run, stepId, ownsRun: scope.own };
     }
     this.#nodes.set(runId, node);
     return node;

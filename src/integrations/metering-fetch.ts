@@ -30,6 +30,24 @@ export function defaultMeter(): Meter {
   return shared;
 }
 
+/** The run a call is recorded on: the caller's current run, or one of its own that `end` closes. */
+export interface CallScope {
+  readonly run: Run;
+  /** True when the run is the call's own. */
+  readonly own: boolean;
+  /** Ends a run of its own (a failure by the error's name); nothing for the caller's run. */
+  end(err: Error | undefined): void;
+}
+
+/** Every integration's rule: inside `meter.run` a call joins that run; outside one it is a run of its own. */
+export function callScope(options: ObserveOptions, fallbackFlow: string): CallScope {
+  const meter = options.meter ?? defaultMeter();
+  const outer = meter.current();
+  if (outer !== undefined) return { run: outer, own: false, end: () => undefined };
+  const run = meter.flowStart({ flowId: options.flowId ?? fallbackFlow, ...(options.agent === undefined ? {} : { agent: options.agent }) });
+  return { run, own: true, end: (err) => void run.flowEnd(err === undefined, err?.name) };
+}
+
 type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -71,7 +89,6 @@ export function meteringFetch(base: FetchLike, dialect: Dialect, options: Observ
   // The reason the previous attempt of a request failed, for the retry that follows it.
   let lastFailure: RetryReason = 'server_error';
   return async (input, init) => {
-    const meter = options.meter ?? defaultMeter();
     const url = urlOf(input);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const endpoint = endpointOf(method, new URL(url).pathname, dialect);
@@ -85,15 +102,15 @@ export function meteringFetch(base: FetchLike, dialect: Dialect, options: Observ
     }
     const streaming = body.stream === true;
     const rewritten = endpoint === 'chat_completions' ? withIncludeUsage(text, body) : null;
-    const outer = meter.current();
-    const run: Run = outer ?? meter.flowStart({ flowId: options.flowId ?? provider, ...(options.agent === undefined ? {} : { agent: options.agent }) });
+    const scope = callScope(options, provider);
+    const run = scope.run;
     const attempt = Number(header(init, 'x-stainless-retry-count') ?? 0);
     if (attempt > 0) run.retry(lastFailure);
     const model = typeof body.model === 'string' ? body.model : 'unknown';
     const call = new MeteredCall(run, { model, provider, streaming, usage: 'none', ...(options.phase === undefined ? {} : { phase: options.phase }) }, () => undefined);
     const finish = (usage: Parameters<MeteredCall['end']>[0], err: Error | undefined, served: string | undefined): void => {
       call.end(usage, err, served);
-      if (outer === undefined) void call.recorded.then(() => run.flowEnd(err === undefined, err?.name));
+      if (scope.own) void call.recorded.then(() => scope.end(err));
     };
 
     let res: Response;
