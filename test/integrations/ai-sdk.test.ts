@@ -1,27 +1,19 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateObject, generateText, streamText, tool, wrapLanguageModel } from 'ai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { flowmeterMiddleware, observeTools } from '../../src/integrations/ai-sdk.js';
-import { createMeter } from '../../src/meter/index.js';
 import type { Meter } from '../../src/meter/index.js';
 import type { LlmCall, RunEvent } from '../../src/model/index.js';
-import { InMemorySink } from '../../src/sinks/index.js';
-import { MOCK_USAGE, startMockUpstream } from '../proxy/mock-upstream.js';
+import type { InMemorySink } from '../../src/sinks/index.js';
+import { MOCK_USAGE } from '../proxy/mock-upstream.js';
 import type { MockUpstream } from '../proxy/mock-upstream.js';
+import { withUpstreamAndMeter } from './harness.js';
 
 let upstream: MockUpstream;
 let meter: Meter;
 let sink: InMemorySink;
-beforeAll(async () => {
-  upstream = await startMockUpstream();
-  sink = new InMemorySink();
-  meter = createMeter({ runsDir: false, log: false, store: false, env: {}, sinks: [sink] });
-});
-afterAll(async () => {
-  await meter.close();
-  await upstream.close();
-});
+withUpstreamAndMeter((h) => ({ upstream, meter, sink } = h));
 
 const MODEL = 'gpt-4o-mini';
 

@@ -1,28 +1,20 @@
 import { tool } from '@langchain/core/tools';
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
 import { ChatOpenAI } from '@langchain/openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FlowmeterCallbackHandler } from '../../src/integrations/langchain.js';
-import { createMeter } from '../../src/meter/index.js';
 import type { Meter } from '../../src/meter/index.js';
 import type { RunEvent } from '../../src/model/index.js';
-import { InMemorySink } from '../../src/sinks/index.js';
-import { MOCK_USAGE, startMockUpstream } from '../proxy/mock-upstream.js';
+import type { InMemorySink } from '../../src/sinks/index.js';
+import { MOCK_USAGE } from '../proxy/mock-upstream.js';
 import type { MockUpstream } from '../proxy/mock-upstream.js';
+import { withUpstreamAndMeter } from './harness.js';
 
 let upstream: MockUpstream;
 let meter: Meter;
 let sink: InMemorySink;
-beforeAll(async () => {
-  upstream = await startMockUpstream();
-  sink = new InMemorySink();
-  meter = createMeter({ runsDir: false, log: false, store: false, env: {}, sinks: [sink] });
-});
-afterAll(async () => {
-  await meter.close();
-  await upstream.close();
-});
+withUpstreamAndMeter((h) => ({ upstream, meter, sink } = h));
 
 const MODEL = 'gpt-4o-mini';
 

@@ -1,27 +1,19 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { observeAnthropic } from '../../src/integrations/anthropic.js';
 import { observeOpenAI } from '../../src/integrations/openai.js';
-import { createMeter } from '../../src/meter/index.js';
 import type { Meter } from '../../src/meter/index.js';
 import type { LlmCall } from '../../src/model/index.js';
-import { InMemorySink } from '../../src/sinks/index.js';
-import { MOCK_USAGE, startMockUpstream } from '../proxy/mock-upstream.js';
+import type { InMemorySink } from '../../src/sinks/index.js';
+import { MOCK_USAGE } from '../proxy/mock-upstream.js';
 import type { MockUpstream } from '../proxy/mock-upstream.js';
+import { withUpstreamAndMeter } from './harness.js';
 
 let upstream: MockUpstream;
 let meter: Meter;
 let sink: InMemorySink;
-beforeAll(async () => {
-  upstream = await startMockUpstream();
-  sink = new InMemorySink();
-  meter = createMeter({ runsDir: false, log: false, store: false, env: {}, sinks: [sink] });
-});
-afterAll(async () => {
-  await meter.close();
-  await upstream.close();
-});
+withUpstreamAndMeter((h) => ({ upstream, meter, sink } = h));
 
 const plainOpenAI = (maxRetries = 0): OpenAI => new OpenAI({ apiKey: 'sk-test', baseURL: `${upstream.url}/v1`, maxRetries });
 const observedOpenAI = (maxRetries = 0): OpenAI => observeOpenAI(plainOpenAI(maxRetries), { meter });
