@@ -34,6 +34,44 @@ export interface Agent {
   readonly tools: readonly Name[];
   readonly memory: readonly Memory[];
   readonly flows: readonly Flow[];
+  /** apxm's agent-level declarations: parsed, checked and kept in the plan. */
+  readonly declarations: AgentDeclarations;
+  readonly span: Span;
+}
+
+/**
+ * What apxm's agents declare beside their flows. `handlers` run when a message reaches the
+ * agent (`communicate`); the rest describe the agent and are kept as written.
+ */
+export interface AgentDeclarations {
+  readonly context?: StringLit;
+  readonly discoverable: readonly Name[];
+  readonly goals: readonly Goal[];
+  readonly beliefs: readonly Belief[];
+  readonly handlers: readonly Handler[];
+}
+
+/** `goals { name: "description" priority 2 }` or `goals { "description" }`. */
+export interface Goal {
+  readonly name?: Name;
+  readonly description: string;
+  readonly priority?: number;
+  readonly span: Span;
+}
+
+/** `beliefs { name: value }`; the value as written (text of a string, number or name). */
+export interface Belief {
+  readonly name: Name;
+  readonly value: string;
+  readonly span: Span;
+}
+
+/** `on Message { a, b: str } if (cond) => { … }`: a flow that a message to the agent runs. */
+export interface Handler {
+  readonly event: Name;
+  readonly params: readonly Param[];
+  readonly guard?: Cond;
+  readonly body: readonly Statement[];
   readonly span: Span;
 }
 
@@ -76,7 +114,42 @@ export interface Param {
   readonly span: Span;
 }
 
-export type Statement = OpCall | Switch | Return;
+export type Statement = OpCall | Switch | Return | If | Loop | Try;
+
+/** `if (cond) { … } else { … }`; names bound in a branch end with it (apxm scopes them). */
+export interface If {
+  readonly kind: 'if';
+  readonly cond: Cond;
+  readonly then: readonly Statement[];
+  readonly else?: readonly Statement[];
+  readonly span: Span;
+}
+
+/** `loop (x in xs) { … }`: the body once per item of `xs` (a list literal, a JSON array, or lines). */
+export interface Loop {
+  readonly kind: 'loop';
+  readonly variable: Name;
+  readonly items: Expr;
+  readonly body: readonly Statement[];
+  readonly span: Span;
+}
+
+/** `try { … } catch { … }`: the catch block runs when anything in the try block fails. */
+export interface Try {
+  readonly kind: 'try';
+  readonly body: readonly Statement[];
+  readonly catchBody: readonly Statement[];
+  readonly span: Span;
+}
+
+/** A condition: a value's truth, a comparison, or `&&`, `||`, `!` of conditions. */
+export type Cond =
+  | { readonly kind: 'truthy'; readonly value: Expr; readonly span: Span }
+  | { readonly kind: 'compare'; readonly op: CompareOp; readonly left: Expr; readonly right: Expr; readonly span: Span }
+  | { readonly kind: 'logic'; readonly op: '&&' | '||'; readonly left: Cond; readonly right: Cond; readonly span: Span }
+  | { readonly kind: 'not'; readonly value: Cond; readonly span: Span };
+
+export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
 
 /**
  * `op(args) -> result`, `tool(args)`, `Agent.flow(args) -> result`.
@@ -121,7 +194,14 @@ export interface Return {
   readonly span: Span;
 }
 
-export type Expr = StringLit | VarRef | Concat;
+export type Expr = StringLit | VarRef | Concat | ListLit;
+
+/** `["a", b]`: a list, which is a JSON array at run time. */
+export interface ListLit {
+  readonly kind: 'list';
+  readonly items: readonly Expr[];
+  readonly span: Span;
+}
 
 export interface StringLit {
   readonly kind: 'string';

@@ -7,10 +7,12 @@
  * rebinding a parameter, is an error. A bound result nobody reads is a warning: the op still
  * runs and costs money, which is usually a mistake but not a wrong program.
  */
-import type { Expr, Flow, Name, OpCall, Span, Statement, Switch } from './ast.js';
+import type { Cond, Expr, Flow, Handler, Name, OpCall, Param, Span, Statement, Switch, VarRef } from './ast.js';
+import { isHoistedName } from './parse-statements.js';
 import type { AgentIndex, CallEdge, ProgramIndex } from './program-index.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { classifyCall, isMemorySpace } from './ops.js';
+import type { CallKind } from './ops.js';
 
 interface Binding {
   readonly name: Name;
@@ -27,46 +29,140 @@ export interface FlowContext {
 }
 
 export function checkFlow(flow: Flow, ctx: FlowContext): void {
-  const scope = new Map<string, Binding>();
+  checkBody(flow.params, flow.body, ctx, flow.name.name);
+}
+
+/** A handler's body is checked like a flow whose parameters are the message's fields. */
+export function checkHandler(handler: Handler, ctx: FlowContext): void {
+  const guardScope = new Set(handler.params.map((p) => p.name.name));
+  const useGuard = (e: Expr): void => {
+    for (const v of exprVars(e)) if (!guardScope.has(v.name)) ctx.diags.error(v.span, `undefined variable "${v.name}" in the guard of on ${handler.event.name}`);
+  };
+  const walkCond = (c: Cond): void => {
+    if (c.kind === 'truthy') useGuard(c.value);
+    else if (c.kind === 'compare') {
+      useGuard(c.left);
+      useGuard(c.right);
+    } else if (c.kind === 'logic') {
+      walkCond(c.left);
+      walkCond(c.right);
+    } else walkCond(c.value);
+  };
+  if (handler.guard !== undefined) walkCond(handler.guard);
+  checkBody(handler.params, handler.body, ctx, handlerName(handler));
+}
+
+/** How a handler is named among its agent's flows: `on Message`. */
+export function handlerName(handler: Handler): string {
+  return `on ${handler.event.name}`;
+}
+
+/** Every variable an expression reads. */
+export function exprVars(e: Expr): VarRef[] {
+  switch (e.kind) {
+    case 'string':
+      return [];
+    case 'var':
+      return [e];
+    case 'concat':
+      return e.parts.flatMap(exprVars);
+    case 'list':
+      return e.items.flatMap(exprVars);
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+/** Every variable a condition reads. */
+export function condVars(c: Cond): VarRef[] {
+  switch (c.kind) {
+    case 'truthy':
+      return exprVars(c.value);
+    case 'compare':
+      return [...exprVars(c.left), ...exprVars(c.right)];
+    case 'logic':
+      return [...condVars(c.left), ...condVars(c.right)];
+    case 'not':
+      return condVars(c.value);
+    default: {
+      const never: never = c;
+      return never;
+    }
+  }
+}
+
+function checkBody(params: readonly Param[], body: readonly Statement[], ctx: FlowContext, owner: string): void {
+  // Scopes nest: a block (if, else, loop, try, catch) sees the names bound before it, and
+  // what it binds ends with it, as in apxm. A name is bound once in all enclosing scopes.
+  const scopes: Map<string, Binding>[] = [];
+  /** Names bound in blocks that have ended, for the hint when one is read after its block. */
+  const ended = new Map<string, Name>();
+  const lookup = (name: string): Binding | undefined => {
+    for (let i = scopes.length - 1; i >= 0; i--) {
+      const b = scopes[i]!.get(name);
+      if (b !== undefined) return b;
+    }
+    return undefined;
+  };
   const define = (name: Name, param: boolean): void => {
-    const previous = scope.get(name.name);
+    const previous = lookup(name.name);
     if (previous !== undefined) {
       const at = `${previous.name.span.line}:${previous.name.span.col}`;
       ctx.diags.error(name.span, `"${name.name}" is already defined at ${at}: values are single-assignment`);
       return;
     }
-    scope.set(name.name, { name, param, used: false });
+    scopes[scopes.length - 1]!.set(name.name, { name, param, used: false });
   };
   const useExpr = (e: Expr): void => {
-    switch (e.kind) {
-      case 'string':
-        return;
-      case 'var': {
-        const binding = scope.get(e.name);
-        if (binding === undefined) ctx.diags.error(e.span, `undefined variable "${e.name}"`);
-        else binding.used = true;
-        return;
+    for (const v of exprVars(e)) {
+      const binding = lookup(v.name);
+      if (binding !== undefined) {
+        binding.used = true;
+        continue;
       }
-      case 'concat':
-        e.parts.forEach(useExpr);
-        return;
-      default: {
-        const never: never = e;
-        return never;
-      }
+      const inner = ended.get(v.name);
+      const hint = inner === undefined ? '' : `: it is bound inside a block at ${inner.span.line}:${inner.span.col}, and a block's names end with it`;
+      ctx.diags.error(v.span, `undefined variable "${v.name}"${hint}`);
     }
   };
+  const useCond = (c: Cond): void => {
+    if (c.kind === 'truthy') useExpr(c.value);
+    else if (c.kind === 'compare') {
+      useExpr(c.left);
+      useExpr(c.right);
+    } else if (c.kind === 'logic') {
+      useCond(c.left);
+      useCond(c.right);
+    } else useCond(c.value);
+  };
+  const closeScope = (): void => {
+    const scope = scopes.pop()!;
+    for (const b of scope.values()) {
+      if (!b.param && !b.used && !isHoistedName(b.name.name)) ctx.diags.warning(b.name.span, `value "${b.name.name}" is never used`);
+      if (scopes.length > 0) ended.set(b.name.name, b.name);
+    }
+  };
+  const block = (stmts: readonly Statement[], bind?: Name): void => {
+    scopes.push(new Map());
+    if (bind !== undefined) {
+      define(bind, true);
+      scopes[scopes.length - 1]!.get(bind.name)!.used = true;
+    }
+    stmts.forEach(checkStatement);
+    closeScope();
+  };
 
-  for (const p of flow.params) define(p.name, true);
-  for (const stmt of flow.body) checkStatement(stmt);
-  for (const b of scope.values()) {
-    if (!b.param && !b.used) ctx.diags.warning(b.name.span, `value "${b.name.name}" is never used`);
-  }
+  scopes.push(new Map());
+  for (const p of params) define(p.name, true);
+  body.forEach(checkStatement);
+  closeScope();
 
   function checkStatement(stmt: Statement): void {
     switch (stmt.kind) {
       case 'op':
-        checkCall(stmt, ctx, flow);
+        checkCall(stmt, ctx, owner);
         stmt.args.forEach(useExpr);
         stmt.named?.forEach((n) => useExpr(n.value));
         if (stmt.result !== undefined) define(stmt.result, false);
@@ -76,6 +172,19 @@ export function checkFlow(flow: Flow, ctx: FlowContext): void {
         return;
       case 'return':
         useExpr(stmt.value);
+        return;
+      case 'if':
+        useCond(stmt.cond);
+        block(stmt.then);
+        if (stmt.else !== undefined) block(stmt.else);
+        return;
+      case 'loop':
+        useExpr(stmt.items);
+        block(stmt.body, stmt.variable);
+        return;
+      case 'try':
+        block(stmt.body);
+        block(stmt.catchBody);
         return;
       default: {
         const never: never = stmt;
@@ -88,18 +197,19 @@ export function checkFlow(flow: Flow, ctx: FlowContext): void {
     useExpr(stmt.subject);
     if (stmt.cases.length === 0) {
       const keyword: Span = { ...stmt.span, endLine: stmt.span.line, endCol: stmt.span.col + 'switch'.length };
-      ctx.diags.error(keyword, `switch on "${stmt.subject.name}" has no cases`);
+      const what = isHoistedName(stmt.subject.name) ? 'its subject' : `"${stmt.subject.name}"`;
+      ctx.diags.error(keyword, `switch on ${what} has no cases`);
     }
     const labels = new Set<string>();
     for (const c of stmt.cases) {
       if (labels.has(c.label.value)) ctx.diags.error(c.label.span, `duplicate case ${JSON.stringify(c.label.value)}`);
       labels.add(c.label.value);
-      checkCall(c.call, ctx, flow);
+      checkCall(c.call, ctx, owner);
       c.call.args.forEach(useExpr);
       c.call.named?.forEach((n) => useExpr(n.value));
     }
     if (stmt.default !== undefined) {
-      checkCall(stmt.default, ctx, flow);
+      checkCall(stmt.default, ctx, owner);
       stmt.default.args.forEach(useExpr);
       stmt.default.named?.forEach((n) => useExpr(n.value));
     }
@@ -114,7 +224,13 @@ function plural(n: number, word: string): string {
 /** Named arguments with a meaning on LLM ops; `budget_tokens` a positive whole number, `model` a string. */
 export const LLM_NAMED_ARGS: ReadonlySet<string> = new Set(['prompt', 'budget_tokens', 'model']);
 
-function checkNamed(call: OpCall, llm: boolean, diags: FlowContext['diags']): void {
+/**
+ * Named arguments: on LLM ops the known ones have a meaning (others warn); on a tool they are
+ * its input's fields (a declared capability's must be its parameters); elsewhere they warn.
+ */
+function checkNamed(call: OpCall, kind: CallKind['kind'], ctx: FlowContext): void {
+  const { diags } = ctx;
+  const llm = kind === 'llm';
   const seen = new Set<string>();
   for (const n of call.named ?? []) {
     const name = n.name.name;
@@ -123,6 +239,13 @@ function checkNamed(call: OpCall, llm: boolean, diags: FlowContext['diags']): vo
       continue;
     }
     seen.add(name);
+    if (kind === 'capability') {
+      const capability = ctx.agent.capabilities.get(call.op.name);
+      if (capability !== undefined && !capability.params.some((p) => p.name.name === name)) {
+        diags.error(n.name.span, `capability "${call.op.name}" has no parameter ${name} (it takes ${capability.params.map((p) => p.name.name).join(', ') || 'none'})`);
+      }
+      continue;
+    }
     if (!llm || !LLM_NAMED_ARGS.has(name)) {
       diags.warning(n.name.span, `argument ${name} has no meaning for ${call.op.name} and is ignored${llm ? ` (known: ${[...LLM_NAMED_ARGS].join(', ')})` : ''}`);
       continue;
@@ -133,12 +256,12 @@ function checkNamed(call: OpCall, llm: boolean, diags: FlowContext['diags']): vo
 }
 
 /** Checks what a call names and its arguments' shape; variable uses are checked by the caller. */
-function checkCall(call: OpCall, ctx: FlowContext, flow: Flow): void {
+function checkCall(call: OpCall, ctx: FlowContext, owner: string): void {
   const { diags } = ctx;
   const op = call.op.name;
   const args = call.args;
   const kind = classifyCall(call);
-  checkNamed(call, kind.kind === 'llm', diags);
+  checkNamed(call, kind.kind, ctx);
   switch (kind.kind) {
     case 'llm': {
       const template = args[0] ?? call.named?.find((n) => n.name.name === 'prompt')?.value;
@@ -176,8 +299,8 @@ function checkCall(call: OpCall, ctx: FlowContext, flow: Flow): void {
       if (capability === undefined) return;
       if (!ctx.agent.tools.has(op)) {
         diags.error(call.op.span, `capability "${op}" is not listed in tools: [...] of agent "${ctx.agent.agent.name.name}"`);
-      } else if (capability.params.length !== args.length) {
-        diags.error(call.op.span, `capability "${op}" takes ${plural(capability.params.length, 'argument')}, got ${args.length}`);
+      } else if (capability.params.length !== args.length + (call.named?.length ?? 0)) {
+        diags.error(call.op.span, `capability "${op}" takes ${plural(capability.params.length, 'argument')}, got ${args.length + (call.named?.length ?? 0)}`);
       }
       return;
     }
@@ -192,7 +315,7 @@ function checkCall(call: OpCall, ctx: FlowContext, flow: Flow): void {
           diags.error(call.op.span, `flow ${kind.agent}.${kind.flow} takes ${plural(targetFlow.params.length, 'argument')}, got ${args.length}`);
         }
         ctx.edges.push({
-          from: `${ctx.agent.agent.name.name}.${flow.name.name}`,
+          from: `${ctx.agent.agent.name.name}.${owner}`,
           to: `${kind.agent}.${kind.flow}`,
           span: { ...agentName.span, endLine: call.op.span.endLine, endCol: call.op.span.endCol },
         });

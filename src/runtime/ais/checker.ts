@@ -14,21 +14,28 @@
  *   that flow (a declared capability of the same name wins). Arity must match.
  * - A cycle is a flow that reaches itself through flow calls (A.f → B.g → A.f, or A.f → A.f).
  * - One flow is the entry; its parameters come from `--input name=value`. It is the flow
- *   marked `@entry`, or, when none is marked, the program's only flow, or else the only flow
- *   of the only agent that has a single flow (apxm's files rely on both), or else the only
- *   flow named `main`. Repeated `@entry`,
- *   or no way to tell, is an error; "no entry" is reported only when nothing else is wrong.
+ *   marked `@entry` (an agent has at most one; when several agents mark one, as apxm's
+ *   multi-agent files do, the first in the file runs and the others are what a message to
+ *   their agent runs), or, when none is marked, the program's only flow, or else the only
+ *   flow of the only agent that has a single flow (apxm's files rely on both), or else the
+ *   only flow named `main`. No way to tell is an error, reported only when nothing else is.
+ * - `communicate("Agent", protocol, message)` (or `recipient:`, `protocol:`, `message:`) to
+ *   an agent of the program runs that agent's @entry flow (or its only flow) in process with
+ *   the message as its argument: it is rewritten to `Agent.flow(message)`. To any other
+ *   recipient it is a tool call named `communicate` (simulated in a dry run).
+ * - Agent-level declarations (`context:`, `discoverable:`, `goals`, `beliefs`, `on` handlers)
+ *   are checked and kept in the plan; handler bodies are checked like flows.
  * - Memory spaces in `qmem`/`umem` are string literals: "stm", "ltm", "episodic" (any case)
  *   or a name declared in the agent's `memory { name: TIER }` block. Tiers: STM/LTM/EPISODIC.
  * - Parameter and type names are not checked: every AIS value is a string at run time.
  * - Unused parameters are fine (an entry's inputs are the caller's choice); unused results warn.
  */
-import type { Agent, Flow, Name, OpCall, Program } from './ast.js';
+import type { Agent, Expr, Flow, Name, OpCall, Program, Statement } from './ast.js';
 import { isBuiltinOp } from './ops.js';
 import { checkCycles } from './check-cycles.js';
-import { checkFlow } from './check-flow.js';
+import { checkFlow, checkHandler } from './check-flow.js';
 import type { DiagnosticBag } from './diagnostics.js';
-import type { CallEdge } from './program-index.js';
+import type { AgentIndex, CallEdge } from './program-index.js';
 import { buildIndex } from './program-index.js';
 
 export interface EntryPoint {
@@ -46,14 +53,21 @@ export interface CheckedProgram {
 export function check(program: Program, diags: DiagnosticBag): CheckedProgram | undefined {
   const errorsBefore = diags.errorCount;
   const index = buildIndex(program, diags);
-  resolveLocalFlowCalls(index);
+  resolveLocalFlowCalls(index, diags);
   const edges: CallEdge[] = [];
   const entries: EntryPoint[] = [];
   for (const agentIndex of index.agents.values()) {
+    let agentEntry: Flow | undefined;
     for (const flow of agentIndex.flows.values()) {
-      if (flow.entry) entries.push({ agent: agentIndex.agent, flow });
+      if (flow.entry) {
+        if (agentEntry === undefined) {
+          agentEntry = flow;
+          entries.push({ agent: agentIndex.agent, flow });
+        } else diags.error(flow.name.span, `more than one @entry flow in agent "${agentIndex.agent.name.name}": ${agentEntry.name.name} is already its entry`);
+      }
       checkFlow(flow, { diags, index, agent: agentIndex, edges });
     }
+    for (const handler of agentIndex.agent.declarations.handlers) checkHandler(handler, { diags, index, agent: agentIndex, edges });
   }
   checkCycles(edges, diags);
 
@@ -67,10 +81,7 @@ export function check(program: Program, diags: DiagnosticBag): CheckedProgram | 
       diags.error({ line: 1, col: 1, endLine: 1, endCol: 2 }, `no @entry flow: mark the flow to run with @entry${which}`);
     }
   }
-  const [entry, ...extra] = entries;
-  for (const e of extra) {
-    diags.error(e.flow.name.span, `more than one @entry flow: ${entry!.agent.name.name}.${entry!.flow.name.name} is already the entry`);
-  }
+  const [entry] = entries;
   const errorsAfter = diags.errorCount;
   return entry !== undefined && errorsAfter === errorsBefore ? { program, entry } : undefined;
 }
@@ -87,23 +98,85 @@ function implicitEntry(index: Index): EntryPoint | undefined {
   return mains.length === 1 ? mains[0] : undefined;
 }
 
-/** `helper(t)` inside agent A, where `helper` is a flow of A and not a capability: `A.helper(t)`. */
-function resolveLocalFlowCalls(index: Index): void {
-  for (const a of index.agents.values()) {
-    const qualify = (call: OpCall): void => {
-      const name = call.op.name;
-      if (call.agent !== undefined || isBuiltinOp(name) || a.capabilities.has(name) || !a.flows.has(name)) return;
-      const agent: Name = { name: a.agent.name.name, span: call.op.span };
-      (call as { agent?: Name }).agent = agent;
-    };
-    for (const flow of a.flows.values()) {
-      for (const stmt of flow.body) {
-        if (stmt.kind === 'op') qualify(stmt);
-        else if (stmt.kind === 'switch') {
-          for (const c of stmt.cases) qualify(c.call);
-          if (stmt.default !== undefined) qualify(stmt.default);
-        }
+/** Every call in a list of statements, nested blocks and switch cases included. */
+export function forEachCall(stmts: readonly Statement[], fn: (call: OpCall) => void): void {
+  for (const stmt of stmts) {
+    switch (stmt.kind) {
+      case 'op':
+        fn(stmt);
+        break;
+      case 'switch':
+        for (const c of stmt.cases) fn(c.call);
+        if (stmt.default !== undefined) fn(stmt.default);
+        break;
+      case 'if':
+        forEachCall(stmt.then, fn);
+        if (stmt.else !== undefined) forEachCall(stmt.else, fn);
+        break;
+      case 'loop':
+        forEachCall(stmt.body, fn);
+        break;
+      case 'try':
+        forEachCall(stmt.body, fn);
+        forEachCall(stmt.catchBody, fn);
+        break;
+      case 'return':
+        break;
+      default: {
+        const never: never = stmt;
+        return never;
       }
     }
   }
+}
+
+/** The flow a message to `agent` runs: its @entry flow, else its only flow. */
+export function messageTarget(agent: AgentIndex): Flow | undefined {
+  const flows = [...agent.flows.values()];
+  return flows.find((f) => f.entry) ?? (flows.length === 1 ? flows[0] : undefined);
+}
+
+/**
+ * Rewrites, in place, what a call names once the program's names are known:
+ * - `helper(t)` inside agent A, where `helper` is a flow of A and not a capability: `A.helper(t)`;
+ * - `communicate("B", protocol, message)` where B is an agent of the program: `B.flow(message)`.
+ */
+function resolveLocalFlowCalls(index: Index, diags: DiagnosticBag): void {
+  for (const a of index.agents.values()) {
+    const qualify = (call: OpCall): void => {
+      const name = call.op.name;
+      if (call.agent !== undefined) return;
+      if (name === 'communicate') {
+        resolveCommunicate(call, index, diags);
+        return;
+      }
+      if (isBuiltinOp(name) || a.capabilities.has(name) || !a.flows.has(name)) return;
+      const agent: Name = { name: a.agent.name.name, span: call.op.span };
+      (call as { agent?: Name }).agent = agent;
+    };
+    for (const flow of a.flows.values()) forEachCall(flow.body, qualify);
+    for (const handler of a.agent.declarations.handlers) forEachCall(handler.body, qualify);
+  }
+}
+
+function resolveCommunicate(call: OpCall, index: Index, diags: DiagnosticBag): void {
+  const named = new Map((call.named ?? []).map((n) => [n.name.name, n.value] as const));
+  const recipient: Expr | undefined = named.get('recipient') ?? call.args[0];
+  if (recipient?.kind !== 'string') return;
+  const agent = index.agents.get(recipient.value);
+  if (agent === undefined) return;
+  const target = messageTarget(agent);
+  if (target === undefined) {
+    diags.error(recipient.span, `agent "${recipient.value}" has no @entry flow (or single flow) for a message to run`);
+    return;
+  }
+  // communicate(recipient, protocol, message) or communicate(recipient, message).
+  const rest = named.has('recipient') ? call.args : call.args.slice(1);
+  const message: Expr | undefined = named.get('message') ?? (rest.length >= 2 ? rest[1] : rest[0]);
+  const args = target.params.length === 0 || message === undefined ? [] : [message];
+  const rewritten = call as { agent?: Name; op: Name; args: readonly Expr[]; named?: unknown };
+  rewritten.agent = { name: recipient.value, span: recipient.span };
+  rewritten.op = { name: target.name.name, span: call.op.span };
+  rewritten.args = args;
+  delete rewritten.named;
 }

@@ -20,16 +20,30 @@ export interface Token {
   readonly span: Span;
 }
 
-/** Longest match first: `->` and `=>` before any single character. */
-const PUNCT = ['->', '=>', '{', '}', '(', ')', '[', ']', ',', ':', ';', '.', '+', '@', '='] as const;
+/** Two-character operators, matched before any single character. */
+const PUNCT2: ReadonlySet<string> = new Set(['->', '=>', '|>', '==', '!=', '<=', '>=', '&&', '||']);
+const PUNCT = ['{', '}', '(', ')', '[', ']', ',', ':', ';', '.', '+', '@', '=', '<', '>', '!'] as const;
 
-const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', '"': '"', '\\': '\\' };
+/**
+ * `\{` and `\}` are braces that never open an interpolation (apxm's escapes): they decode to
+ * two private-use characters, which the parser turns back into braces after it has looked
+ * for `{{name}}` (see `restoreBraces`).
+ */
+export const ESCAPED_OPEN = '\uE000';
+export const ESCAPED_CLOSE = '\uE001';
+
+const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '"': '"', "'": "'", '\\': '\\', '{': ESCAPED_OPEN, '}': ESCAPED_CLOSE };
+
+/** A decoded string with its escaped braces made braces again. */
+export function restoreBraces(text: string): string {
+  return text.includes(ESCAPED_OPEN) || text.includes(ESCAPED_CLOSE) ? text.replaceAll(ESCAPED_OPEN, '{').replaceAll(ESCAPED_CLOSE, '}') : text;
+}
 
 /** Most stray characters quoted in one error; the count says how many there were. */
 const MAX_SHOWN_RUN = 16;
 
 function punctAt(c: string, next: string): string | undefined {
-  if ((c === '-' || c === '=') && next === '>') return `${c}>`;
+  if (PUNCT2.has(c + next)) return c + next;
   return SINGLE_PUNCT.has(c) ? c : undefined;
 }
 
@@ -211,7 +225,7 @@ export function lex(text: string, diags: DiagnosticBag): Token[] {
     }
     if (e === '' || e === '\n' || e === '\r') return ''; // the unterminated-string error follows
     advance();
-    diags.error(spanFrom(escLine, escCol), `unknown escape \\${e}: use \\n, \\t, \\", \\\\ or \\u{...}`);
+    diags.error(spanFrom(escLine, escCol), `unknown escape \\${e}: use \\n, \\t, \\r, \\", \\', \\\\, \\{, \\} or \\u{...}`);
     return e;
   }
 }

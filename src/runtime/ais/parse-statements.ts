@@ -1,34 +1,54 @@
 /**
  * Flow bodies: statements and expressions.
  *
- *   block     = "{" { statement [";"] } "}"
- *   statement = "return" expr
- *             | "let" IDENT "=" ( call | expr )
- *             | "switch" IDENT "{" { "case" STRING "=>" call } [ "default" "=>" call ] "}" [ "->" IDENT ]
- *             | call [ "->" IDENT ]
- *   call      = IDENT [ "." IDENT ] "(" [ arg { "," arg } [","] ] ")"
- *   arg       = [ IDENT ":" ] expr
- *   expr      = primary { "+" primary }
- *   primary   = STRING | NUMBER | IDENT
+ *   block     = "{" { statement [";"] } "}" | statement
+ *   statement = "return" [ expr ]
+ *             | "let" IDENT [ ":" IDENT ] "=" expr
+ *             | "switch" expr "{" { "case" STRING "=>" call [","] } [ "default" "=>" call ] "}" [ "->" IDENT ]
+ *             | "if" "(" cond ")" block [ "else" ( block | if ) ]
+ *             | "loop" "(" IDENT "in" expr ")" block
+ *             | "try" block "catch" block
+ *             | "parallel" block
+ *             | expr [ "->" IDENT ]                    (a call, or a value bound to a name)
+ *   cond      = and { "||" and }     and = not { "&&" not }     not = "!" not | compare
+ *   compare   = expr [ ( "==" | "!=" | "<" | "<=" | ">" | ">=" ) expr ]
+ *   expr      = sum { "|>" stage }                      (`v |> f(a)` is `f(v, a)`, as apxm desugars it)
+ *   sum       = primary { "+" primary }
+ *   primary   = STRING | NUMBER | "true" | "false" | "null" | "[" [ expr { "," expr } ] "]"
+ *             | "(" expr ")" | call | IDENT
+ *   call      = IDENT [ "." IDENT ] "(" [ arg { "," arg } [","] ] ")"      arg = [ IDENT ":" ] expr
+ *
+ * A call inside an expression (`print(ask("…"))`, `return ask("…")`, `switch ask("…")`) is
+ * hoisted: it becomes a statement of its own just before the one that reads it, bound to a
+ * name no program can write (`call@line:col`). Every AIS value is a dataflow edge, so this is
+ * exactly the graph apxm builds from the nested form.
+ *
+ * `parallel { … }` is its statements: a dataflow graph runs whatever does not depend on
+ * each other at once, and apxm does not scope names bound inside it.
  */
-import type { Expr, Name, NamedArg, OpCall, Return, Statement, StringLit, Switch, SwitchCase } from './ast.js';
+import type { Cond, CompareOp, Expr, Name, NamedArg, OpCall, Return, Statement, StringLit, Switch, SwitchCase, VarRef } from './ast.js';
 import { joinSpans } from './ast.js';
+import { restoreBraces } from './lexer.js';
 import type { TokenCursor } from './token-cursor.js';
 import { KEYWORDS, SyntaxAbort, describe } from './token-cursor.js';
 
-const STATEMENT_STOPS: ReadonlySet<string> = new Set(['return', 'switch', 'let']);
+const STATEMENT_STOPS: ReadonlySet<string> = new Set(['return', 'switch', 'let', 'if', 'loop', 'try', 'parallel']);
 const CASE_STOPS: ReadonlySet<string> = new Set(['case', 'default']);
 /** Declarations that cannot appear in a body: meeting one means the body's `}` is missing. */
 const DECLARATION_STARTS: ReadonlySet<string> = new Set(['agent', 'flow', 'capability', 'tools', 'memory', '@']);
+const COMPARE_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
-/** Parses `{ statements }`; `owner` names the flow in a missing-brace error. */
+/** Calls hoisted out of the expressions of the statement being parsed, in evaluation order. */
+type Hoisted = Statement[];
+
+/** Parses `{ statements }`; `owner` names what the block closes in a missing-brace error (`flow "main"`). */
 export function parseBlock(c: TokenCursor, owner: string): Statement[] {
   c.expect('{');
   const body: Statement[] = [];
   for (;;) {
     const t = c.peek();
     if (t.kind === 'eof') {
-      c.diags.error(t.span, `expected '}' to close flow "${owner}", found end of file`);
+      c.diags.error(t.span, `expected '}' to close ${owner}, found end of file`);
       return body;
     }
     if (c.at('}')) {
@@ -37,14 +57,12 @@ export function parseBlock(c: TokenCursor, owner: string): Statement[] {
     }
     if ((t.kind === 'ident' && DECLARATION_STARTS.has(t.text)) || c.at('@')) {
       // Do not consume: the declaration belongs to the enclosing agent or file.
-      c.diags.error(t.span, `expected '}' to close flow "${owner}", found ${describe(t)}`);
+      c.diags.error(t.span, `expected '}' to close ${owner}, found ${describe(t)}`);
       return body;
     }
     const before = c.index;
     try {
-      const parsed = parseStatement(c);
-      if (Array.isArray(parsed)) body.push(...parsed);
-      else body.push(parsed);
+      body.push(...parseStatement(c));
       c.eat(';');
     } catch (e) {
       if (!(e instanceof SyntaxAbort)) throw e;
@@ -54,30 +72,74 @@ export function parseBlock(c: TokenCursor, owner: string): Statement[] {
   }
 }
 
-function parseStatement(c: TokenCursor): Statement | Statement[] {
-  if (c.at('return')) return parseReturn(c);
-  if (c.at('switch')) return parseSwitch(c);
-  if (c.at('let')) return parseLet(c);
-  const call = parseCall(c);
-  const result = parseResult(c);
-  return result === undefined ? call : { ...call, result, span: joinSpans(call.span, result.span) };
+/** A block in braces, or apxm's single statement without them. */
+function parseInnerBlock(c: TokenCursor, owner: string): Statement[] {
+  if (c.at('{')) return parseBlock(c, owner);
+  const stmts = parseStatement(c);
+  c.eat(';');
+  return stmts;
 }
 
-/** True when a call starts here: `name(` or `Agent.flow(`. */
-function atCall(c: TokenCursor): boolean {
-  const t = c.peek();
-  return t.kind === 'ident' && !KEYWORDS.has(t.text) && (c.at('(', 1) || (c.at('.', 1) && c.at('(', 3)));
+/** One statement, preceded by the calls hoisted out of its expressions. */
+export function parseStatement(c: TokenCursor): Statement[] {
+  const h: Hoisted = [];
+  const stmt = parseStatementInto(c, h);
+  if (Array.isArray(stmt)) h.push(...stmt);
+  else if (stmt !== undefined) h.push(stmt);
+  return h;
 }
 
-/** `return expr`, or `return ask("…")` as apxm writes it: the call, then the return of its answer. */
-function parseReturn(c: TokenCursor): Return | [OpCall, Return] {
-  const start = c.next().span;
-  if (atCall(c)) {
-    const call = parseCall(c);
-    const result: Name = { name: `return@${call.span.line}:${call.span.col}`, span: call.span };
-    return [{ ...call, result }, { kind: 'return', value: { kind: 'var', name: result.name, span: call.span }, span: joinSpans(start, call.span) }];
+function parseStatementInto(c: TokenCursor, h: Hoisted): Statement | Statement[] | undefined {
+  if (c.at('return')) return parseReturn(c, h);
+  if (c.at('switch')) return parseSwitch(c, h);
+  if (c.at('let')) return parseLet(c, h);
+  if (c.at('if')) return parseIf(c, h);
+  if (c.at('loop')) return parseLoop(c, h);
+  if (c.at('try')) return parseTry(c);
+  if (c.at('parallel')) {
+    c.next();
+    if (!c.at('{')) c.fail(`expected '{' after parallel, found ${describe(c.peek())}`);
+    return parseBlock(c, 'parallel block');
   }
-  const value = parseExpr(c);
+  const start = c.peek();
+  const value = parseExpr(c, h);
+  const result = parseResult(c);
+  const call = takeHoisted(h, value);
+  if (call !== undefined) return result === undefined ? stripResult(call) : { ...call, result, span: joinSpans(call.span, result.span) };
+  if (result === undefined) return c.fail(`expected a statement, found ${describe(start)}`, start.span);
+  return bindValue(start.span, result, value);
+}
+
+/** When `value` is exactly the last hoisted call's answer, that call (removed from `h`): the statement is the call. */
+function takeHoisted(h: Hoisted, value: Expr): OpCall | undefined {
+  const last = h[h.length - 1];
+  if (value.kind !== 'var' || last?.kind !== 'op' || last.result?.name !== value.name || !isHoistedName(value.name)) return undefined;
+  h.pop();
+  return last;
+}
+
+function stripResult(call: OpCall): OpCall {
+  const { result: _hoistedName, ...rest } = call;
+  return rest;
+}
+
+const HOISTED = /^call@\d+:\d+$/;
+
+/** The names calls hoisted out of expressions are bound to: `call@line:col`, which no program can write. */
+export function isHoistedName(name: string): boolean {
+  return HOISTED.test(name);
+}
+
+/** `let x = value` where value is not a call: a one-input `merge`, a pure node that passes its input on. */
+function bindValue(start: Name['span'], name: Name, value: Expr): OpCall {
+  return { kind: 'op', op: { name: 'merge', span: start }, args: [value], result: name, span: joinSpans(start, value.span) };
+}
+
+/** `return expr`; `return` alone returns nothing. A call in it is hoisted like any other. */
+function parseReturn(c: TokenCursor, h: Hoisted): Return | undefined {
+  const start = c.next().span;
+  if (c.at('}') || c.at(';')) return { kind: 'return', value: { kind: 'string', value: '', span: start }, span: start };
+  const value = parseExpr(c, h);
   return { kind: 'return', value, span: joinSpans(start, value.span) };
 }
 
@@ -86,9 +148,9 @@ function parseResult(c: TokenCursor): Name | undefined {
   return c.expectName('a variable name after \'->\'');
 }
 
-function parseSwitch(c: TokenCursor): Switch {
+function parseSwitch(c: TokenCursor, h: Hoisted): Switch {
   const start = c.next().span;
-  const subjectName = c.expectName('a variable to switch on');
+  const subject = asVar(h, parseExpr(c, h));
   c.expect('{');
   const cases: SwitchCase[] = [];
   let fallback: OpCall | undefined;
@@ -112,6 +174,7 @@ function parseSwitch(c: TokenCursor): Switch {
         c.fail(`expected 'case', 'default' or '}', found ${describe(c.peek())}`);
       }
       c.eat(',');
+      c.eat(';');
     } catch (e) {
       if (!(e instanceof SyntaxAbort)) throw e;
       c.recoverTo(CASE_STOPS, line);
@@ -120,29 +183,136 @@ function parseSwitch(c: TokenCursor): Switch {
   }
   c.expect('}');
   const result = parseResult(c);
-  const subject = { kind: 'var', name: subjectName.name, span: subjectName.span } as const;
   const end = result?.span ?? c.previousSpan();
   return { kind: 'switch', subject, cases, default: fallback, result, span: joinSpans(start, end) };
 }
 
-/**
- * `let x = ask("…")` is `ask("…") -> x`; `let x = "a " + y` binds a value, lowered as a
- * one-input `merge` (a pure node that passes its input on).
- */
-function parseLet(c: TokenCursor): OpCall {
+/** A switch subject must be a variable in the switch node: any other expression is bound first, as `let` would. */
+function asVar(h: Hoisted, value: Expr): VarRef {
+  if (value.kind === 'var') return value;
+  const name = { name: `call@${value.span.line}:${value.span.col}`, span: value.span };
+  h.push(bindValue(value.span, name, value));
+  return { kind: 'var', name: name.name, span: value.span };
+}
+
+/** `let x = ask("…")` is `ask("…") -> x`; `let x = "a " + y` binds a value (see `bindValue`). */
+function parseLet(c: TokenCursor, h: Hoisted): OpCall {
   const start = c.next().span;
   const name = c.expectName('a name after let');
+  // apxm allows a type annotation (`let x: str = …`); every AIS value is text, so it is read and set aside.
+  if (c.eat(':') !== undefined) c.expectName('a type after \':\'');
   c.expect('=');
-  if (atCall(c)) {
-    const call = parseCall(c);
-    return { ...call, result: name, span: joinSpans(start, call.span) };
+  const value = parseExpr(c, h);
+  const call = takeHoisted(h, value);
+  if (call !== undefined) return { ...call, result: name, span: joinSpans(start, call.span) };
+  return bindValue(start, name, value);
+}
+
+function parseIf(c: TokenCursor, h: Hoisted): Statement {
+  const start = c.next().span;
+  c.expect('(');
+  const cond = parseCond(c, h);
+  c.expect(')');
+  const then = parseInnerBlock(c, 'the if block');
+  if (c.eat('else') === undefined) return { kind: 'if', cond, then, span: joinSpans(start, c.previousSpan()) };
+  // `else if (…)` is an else block holding one if; its condition's calls run only in that block.
+  const otherwise = c.at('if') ? parseStatement(c) : parseInnerBlock(c, 'the else block');
+  return { kind: 'if', cond, then, else: otherwise, span: joinSpans(start, c.previousSpan()) };
+}
+
+function parseLoop(c: TokenCursor, h: Hoisted): Statement {
+  const start = c.next().span;
+  c.expect('(');
+  const variable = c.expectName('a loop variable');
+  if (!(c.peek().kind === 'ident' && c.peek().text === 'in')) c.fail(`expected 'in' after the loop variable, found ${describe(c.peek())}`);
+  c.next();
+  const items = parseExpr(c, h);
+  c.expect(')');
+  const body = parseInnerBlock(c, 'the loop block');
+  return { kind: 'loop', variable, items, body, span: joinSpans(start, c.previousSpan()) };
+}
+
+function parseTry(c: TokenCursor): Statement {
+  const start = c.next().span;
+  if (!c.at('{')) c.fail(`expected '{' after try, found ${describe(c.peek())}`);
+  const body = parseBlock(c, 'the try block');
+  if (!c.at('catch')) c.fail(`expected 'catch' after the try block, found ${describe(c.peek())}`);
+  c.next();
+  if (!c.at('{')) c.fail(`expected '{' after catch, found ${describe(c.peek())}`);
+  const catchBody = parseBlock(c, 'the catch block');
+  return { kind: 'try', body, catchBody, span: joinSpans(start, c.previousSpan()) };
+}
+
+/** A condition outside a flow body (a handler's guard): calls are not allowed in it. */
+export function parseCondition(c: TokenCursor): Cond {
+  const start = c.peek().span;
+  const h: Hoisted = [];
+  const cond = parseCond(c, h);
+  if (h.length > 0) c.fail('a guard cannot call an op: compare the message\'s fields', start);
+  return cond;
+}
+
+function parseCond(c: TokenCursor, h: Hoisted): Cond {
+  let left = parseAnd(c, h);
+  while (c.eat('||') !== undefined) {
+    const right = parseAnd(c, h);
+    left = { kind: 'logic', op: '||', left, right, span: joinSpans(left.span, right.span) };
   }
-  const value = parseExpr(c);
-  return { kind: 'op', op: { name: 'merge', span: start }, args: [value], result: name, span: joinSpans(start, value.span) };
+  return left;
+}
+
+function parseAnd(c: TokenCursor, h: Hoisted): Cond {
+  let left = parseNot(c, h);
+  while (c.eat('&&') !== undefined) {
+    const right = parseNot(c, h);
+    left = { kind: 'logic', op: '&&', left, right, span: joinSpans(left.span, right.span) };
+  }
+  return left;
+}
+
+function parseNot(c: TokenCursor, h: Hoisted): Cond {
+  const bang = c.eat('!');
+  if (bang !== undefined) {
+    const value = parseNot(c, h);
+    return { kind: 'not', value, span: joinSpans(bang.span, value.span) };
+  }
+  if (c.at('(') && !startsExprInParens(c)) {
+    c.next();
+    const inner = parseCond(c, h);
+    c.expect(')');
+    return inner;
+  }
+  const left = parseExpr(c, h);
+  const t = c.peek();
+  if (t.kind === 'punct' && COMPARE_OPS.has(t.text)) {
+    c.next();
+    const right = parseExpr(c, h);
+    return { kind: 'compare', op: t.text as CompareOp, left, right, span: joinSpans(left.span, right.span) };
+  }
+  return { kind: 'truthy', value: left, span: left.span };
+}
+
+/**
+ * Inside a condition, `(` opens either a grouped condition or a grouped value: it is a value
+ * when the matching `)` is followed by `+` or `|>` (a value goes on), else a condition.
+ */
+function startsExprInParens(c: TokenCursor): boolean {
+  let depth = 0;
+  for (let k = 0; ; k++) {
+    const t = c.peek(k);
+    if (t.kind === 'eof') return false;
+    if (t.kind !== 'punct') continue;
+    if (t.text === '(') depth++;
+    else if (t.text === ')' && --depth === 0) return c.at('+', k + 1) || c.at('|>', k + 1);
+  }
 }
 
 function parseCaseCall(c: TokenCursor): OpCall {
-  const call = parseCall(c);
+  const start = c.peek().span;
+  const nested: Hoisted = [];
+  const call = parseCall(c, nested);
+  // A case runs only when chosen; a call in its arguments would have to run before the switch.
+  if (nested.length > 0) c.fail('a case runs one call: bind the inner call before the switch and pass its name', start);
   if (c.at('->')) {
     c.fail('a case cannot bind a result: write `} -> name` after the switch instead');
   }
@@ -150,9 +320,19 @@ function parseCaseCall(c: TokenCursor): OpCall {
 }
 
 /** apxm's other names for built-in ops. */
-const OP_ALIASES: Readonly<Record<string, string>> = { llm: 'ask', wait_all: 'merge', wait: 'merge', tool: 'inv', invoke: 'inv', query_memory: 'qmem', update_memory: 'umem' };
+const OP_ALIASES: Readonly<Record<string, string>> = {
+  llm: 'ask', wait_all: 'merge', wait: 'merge', tool: 'inv', invoke: 'inv',
+  query_memory: 'qmem', mem: 'qmem', update_memory: 'umem', talk: 'communicate',
+};
 
-function parseCall(c: TokenCursor): OpCall {
+/** True when a call starts here: `name(` or `Agent.flow(`. */
+function atCall(c: TokenCursor): boolean {
+  const t = c.peek();
+  return t.kind === 'ident' && !KEYWORDS.has(t.text) && (c.at('(', 1) || (c.at('.', 1) && c.at('(', 3)));
+}
+
+/** A call; calls in its arguments are hoisted into `h`. */
+function parseCall(c: TokenCursor, h: Hoisted): OpCall {
   const first = c.expectName('a statement');
   let agent: Name | undefined;
   let op = first;
@@ -169,10 +349,10 @@ function parseCall(c: TokenCursor): OpCall {
     if (c.peek().kind === 'ident' && c.at(':', 1)) {
       const name = c.expectName('an argument name');
       c.expect(':');
-      const value = parseExpr(c);
+      const value = parseExpr(c, h);
       named.push({ name, value, span: joinSpans(name.span, value.span) });
     } else {
-      args.push(parseExpr(c));
+      args.push(parseExpr(c, h));
     }
     if (c.eat(',') === undefined) break;
   }
@@ -180,23 +360,85 @@ function parseCall(c: TokenCursor): OpCall {
   return { kind: 'op', agent, op, args, ...(named.length > 0 ? { named } : {}), span: joinSpans(first.span, c.previousSpan()) };
 }
 
-export function parseExpr(c: TokenCursor): Expr {
-  const first = parsePrimary(c);
+/** A call inside an expression: hoisted into `h`, and the expression reads its answer. */
+function hoistCall(call: OpCall, h: Hoisted): VarRef {
+  const name = `call@${call.span.line}:${call.span.col}`;
+  h.push({ ...call, result: { name, span: call.span } });
+  return { kind: 'var', name, span: call.span };
+}
+
+export function parseExpr(c: TokenCursor, h: Hoisted = []): Expr {
+  let value = parseSum(c, h);
+  while (c.at('|>')) {
+    c.next();
+    // `v |> f` is `f(v)` and `v |> f(a)` is `f(v, a)`: the value goes first, as apxm desugars it.
+    if (!atCall(c)) {
+      const stage = c.expectName('an op or a call after \'|>\'');
+      // Spans start at the stage: a hoisted call is named by where it starts, and the value's own call is there already.
+      const call: OpCall = { kind: 'op', op: { name: OP_ALIASES[stage.name] ?? stage.name, span: stage.span }, args: [value], span: stage.span };
+      value = hoistCall(call, h);
+      continue;
+    }
+    const inner = parseCall(c, h);
+    value = hoistCall({ ...inner, args: [value, ...inner.args] }, h);
+  }
+  return value;
+}
+
+function parseSum(c: TokenCursor, h: Hoisted): Expr {
+  const first = parsePrimary(c, h);
   if (!c.at('+')) return first;
   const parts: Expr[] = [first];
-  while (c.eat('+') !== undefined) parts.push(parsePrimary(c));
+  while (c.eat('+') !== undefined) parts.push(parsePrimary(c, h));
   const last = parts[parts.length - 1]!;
   return { kind: 'concat', parts, span: joinSpans(first.span, last.span) };
 }
 
-function parsePrimary(c: TokenCursor): Expr {
+const LITERAL_WORDS: Readonly<Record<string, string>> = { true: 'true', false: 'false', null: '' };
+
+/** How deep calls, lists and parentheses may nest in one expression: deeper is a mistake, and would exhaust the stack. */
+export const MAX_EXPR_DEPTH = 100;
+let exprDepth = 0;
+
+function parsePrimary(c: TokenCursor, h: Hoisted): Expr {
+  if (exprDepth >= MAX_EXPR_DEPTH) return c.fail(`expression nested more than ${MAX_EXPR_DEPTH} deep: bind inner values to names first`);
+  exprDepth++;
+  try {
+    return parsePrimaryAt(c, h);
+  } finally {
+    exprDepth--;
+  }
+}
+
+function parsePrimaryAt(c: TokenCursor, h: Hoisted): Expr {
   const t = c.peek();
-  if (t.kind === 'string') return interpolate(parseStringLit(c, 'a string'));
+  if (t.kind === 'string') return interpolate(parseStringLit(c, 'a string', false));
   // Every AIS value is text at run time: a number is its digits.
   if (t.kind === 'number') {
     c.next();
     return { kind: 'string', value: t.text, span: t.span };
   }
+  if (t.kind === 'ident' && Object.hasOwn(LITERAL_WORDS, t.text)) {
+    c.next();
+    return { kind: 'string', value: LITERAL_WORDS[t.text]!, span: t.span };
+  }
+  if (c.at('[')) {
+    const open = c.next();
+    const items: Expr[] = [];
+    while (!c.at(']')) {
+      items.push(parseExpr(c, h));
+      if (c.eat(',') === undefined) break;
+    }
+    c.expect(']');
+    return { kind: 'list', items, span: joinSpans(open.span, c.previousSpan()) };
+  }
+  if (c.at('(')) {
+    c.next();
+    const inner = parseExpr(c, h);
+    c.expect(')');
+    return inner;
+  }
+  if (atCall(c)) return hoistCall(parseCall(c, h), h);
   if (t.kind === 'ident' && !KEYWORDS.has(t.text)) {
     c.next();
     return { kind: 'var', name: t.text, span: t.span };
@@ -210,26 +452,27 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 /**
  * `"Double {{n}}"` means `"Double " + n`: a data dependency on `n`, exactly like the
  * concatenation (so the producer of `n` is never dead code). The parts carry the string's
- * span, which is where an unknown name is reported.
+ * span, which is where an unknown name is reported. Escaped braces (`\{`) never open one.
  */
 function interpolate(lit: StringLit): Expr {
-  if (!lit.value.includes('{{')) return lit;
+  const text = (value: string): StringLit => ({ kind: 'string', value: restoreBraces(value), span: lit.span });
+  if (!lit.value.includes('{{')) return text(lit.value);
   const parts: Expr[] = [];
   let last = 0;
   for (const m of lit.value.matchAll(PLACEHOLDER)) {
     const at = m.index;
-    if (at > last) parts.push({ kind: 'string', value: lit.value.slice(last, at), span: lit.span });
+    if (at > last) parts.push(text(lit.value.slice(last, at)));
     parts.push({ kind: 'var', name: m[1]!, span: lit.span });
     last = at + m[0].length;
   }
-  if (parts.length === 0) return lit;
-  if (last < lit.value.length) parts.push({ kind: 'string', value: lit.value.slice(last), span: lit.span });
+  if (parts.length === 0) return text(lit.value);
+  if (last < lit.value.length) parts.push(text(lit.value.slice(last)));
   return parts.length === 1 ? parts[0]! : { kind: 'concat', parts, span: lit.span };
 }
 
-function parseStringLit(c: TokenCursor, what: string): StringLit {
+function parseStringLit(c: TokenCursor, what: string, restore = true): StringLit {
   const t = c.peek();
   if (t.kind !== 'string') return c.fail(`expected ${what}, found ${describe(t)}`);
   c.next();
-  return { kind: 'string', value: t.text, span: t.span };
+  return { kind: 'string', value: restore ? restoreBraces(t.text) : t.text, span: t.span };
 }

@@ -3,26 +3,33 @@
  *
  *   program    = { agent } EOF
  *   agent      = "agent" IDENT "{" { member } "}"
- *   member     = [ "@" "entry" ] flow | capability | tools | memory
+ *   member     = [ "@" "entry" ] flow | capability | tools | memory | context | discoverable
+ *              | goals | beliefs | handler
  *   flow       = "flow" IDENT [ "(" [ params ] ")" ] [ "->" IDENT ] block
  *   capability = "capability" IDENT "(" [ params ] ")" [ "->" IDENT ] [ ";" ]
  *   tools      = "tools" ":" "[" [ IDENT { "," IDENT } [","] ] "]" [ ";" | "," ]
- *   memory     = "memory" "{" { IDENT ":" IDENT [ "," | ";" ] } "}"
+ *   memory     = "memory" ( "{" { IDENT ":" IDENT [ "," | ";" ] } "}" | IDENT ":" IDENT ";" )
+ *   context    = "context" ":" STRING            discoverable = "discoverable" ":" "[" names "]"
+ *   goals      = "goals" "{" { IDENT ( ":" STRING [ "priority" NUMBER | "(" NUMBER ")" ]
+ *                                    | "(" [ IDENT ":" value { "," … } ] ")" ) [","|";"] } "}"
+ *   beliefs    = "beliefs" "{" { IDENT ( ":" | "=" ) [ "from" ] expr [","|";"] } "}"
+ *   handler    = "on" IDENT { "." IDENT } "{" [ IDENT [ ":" IDENT ] { "," … } ] "}" [ "if" "(" cond ")" ] "=>" ( block | expr )
  *   params     = param { "," param } [","]        param = IDENT ":" IDENT
  *
  * `flow main { ... }` (no parameter list, no return type) is the short form apxm accepts.
  * Capabilities, tools and memory live inside an agent: they are that agent's equipment.
  * Statement grammar: see parse-statements.ts.
  */
-import type { Agent, Capability, Flow, Memory, MemoryEntry, Name, Param, Program } from './ast.js';
+import type { Agent, Belief, Capability, Flow, Goal, Handler, Memory, MemoryEntry, Name, Param, Program, Statement, StringLit } from './ast.js';
 import { joinSpans } from './ast.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import type { Token } from './lexer.js';
-import { parseBlock } from './parse-statements.js';
+import { restoreBraces } from './lexer.js';
+import { parseBlock, parseCondition, parseExpr } from './parse-statements.js';
 import { SyntaxAbort, TokenCursor, describe } from './token-cursor.js';
 
 const AGENT_STOPS: ReadonlySet<string> = new Set(['agent']);
-const MEMBER_STOPS: ReadonlySet<string> = new Set(['agent', 'flow', 'capability', 'tools', 'memory', '@']);
+const MEMBER_STOPS: ReadonlySet<string> = new Set(['agent', 'flow', 'capability', 'tools', 'memory', '@', 'context', 'discoverable', 'goals', 'beliefs', 'on']);
 
 export function parse(file: string, tokens: readonly Token[], diags: DiagnosticBag): Program {
   const c = new TokenCursor(tokens, diags);
@@ -53,6 +60,11 @@ function parseAgent(c: TokenCursor): Agent {
   const tools: Name[] = [];
   const memory: Memory[] = [];
   const flows: Flow[] = [];
+  const discoverable: Name[] = [];
+  const goals: Goal[] = [];
+  const beliefs: Belief[] = [];
+  const handlers: Handler[] = [];
+  let context: StringLit | undefined;
   for (;;) {
     const t = c.peek();
     if (t.kind === 'eof' || c.at('agent')) {
@@ -67,14 +79,20 @@ function parseAgent(c: TokenCursor): Agent {
       else if (c.at('capability')) capabilities.push(parseCapability(c));
       else if (c.at('tools')) tools.push(...parseTools(c));
       else if (c.at('memory')) memory.push(parseMemory(c));
-      else c.fail(`expected 'flow', 'capability', 'tools' or 'memory', found ${describe(t)}`);
+      else if (c.at('context') && c.at(':', 1)) context = parseContext(c);
+      else if (c.at('discoverable') && c.at(':', 1)) discoverable.push(...parseTools(c));
+      else if (c.at('goals') && c.at('{', 1)) goals.push(...parseGoals(c));
+      else if (c.at('beliefs') && c.at('{', 1)) beliefs.push(...parseBeliefs(c));
+      else if (c.at('on')) handlers.push(parseHandler(c));
+      else c.fail(`expected 'flow', 'capability', 'tools', 'memory', 'context', 'discoverable', 'goals', 'beliefs' or 'on', found ${describe(t)}`);
     } catch (e) {
       if (!(e instanceof SyntaxAbort)) throw e;
       c.recoverTo(MEMBER_STOPS);
     }
     if (c.index === before) c.next();
   }
-  return { kind: 'agent', name, capabilities, tools, memory, flows, span: joinSpans(start, c.previousSpan()) };
+  const declarations = { ...(context === undefined ? {} : { context }), discoverable, goals, beliefs, handlers };
+  return { kind: 'agent', name, capabilities, tools, memory, flows, declarations, span: joinSpans(start, c.previousSpan()) };
 }
 
 function parseFlow(c: TokenCursor): Flow {
@@ -90,7 +108,7 @@ function parseFlow(c: TokenCursor): Flow {
   const name = c.expectName('a flow name');
   const params = c.at('(') ? parseParams(c) : [];
   const returnType = c.eat('->') !== undefined ? c.expectName('a return type') : undefined;
-  const body = parseBlock(c, name.name);
+  const body = parseBlock(c, `flow "${name.name}"`);
   return { kind: 'flow', name, entry, params, returnType, body, span: joinSpans(start, c.previousSpan()) };
 }
 
@@ -134,6 +152,14 @@ function parseTools(c: TokenCursor): Name[] {
 
 function parseMemory(c: TokenCursor): Memory {
   const start = c.next().span;
+  if (!c.at('{')) {
+    // `memory notes: LTM;`, one entry.
+    const name = c.expectName('a memory name');
+    c.expect(':');
+    const tier = c.expectName('a memory tier (STM, LTM or EPISODIC)');
+    c.eat(';');
+    return { kind: 'memory', entries: [{ kind: 'memory_entry', name, tier, span: joinSpans(name.span, tier.span) }], span: joinSpans(start, tier.span) };
+  }
   c.expect('{');
   const entries: MemoryEntry[] = [];
   while (!c.at('}')) {
@@ -145,4 +171,124 @@ function parseMemory(c: TokenCursor): Memory {
   }
   c.expect('}');
   return { kind: 'memory', entries, span: joinSpans(start, c.previousSpan()) };
+}
+
+function parseContext(c: TokenCursor): StringLit {
+  c.next();
+  c.expect(':');
+  const t = c.peek();
+  if (t.kind !== 'string') return c.fail(`expected the agent's context as a string, found ${describe(t)}`);
+  c.next();
+  if (c.eat(';') === undefined) c.eat(',');
+  return { kind: 'string', value: restoreBraces(t.text), span: t.span };
+}
+
+function expectNumber(c: TokenCursor, what: string): number {
+  const t = c.peek();
+  if (t.kind !== 'number') return c.fail(`expected ${what}, found ${describe(t)}`);
+  c.next();
+  return Number(t.text);
+}
+
+function expectString(c: TokenCursor, what: string): string {
+  const t = c.peek();
+  if (t.kind !== 'string') return c.fail(`expected ${what}, found ${describe(t)}`);
+  c.next();
+  return restoreBraces(t.text);
+}
+
+/** apxm's goal forms: `name: "…" priority 2`, `name: "…" (2)`, `name(priority: 2, description: "…")`, `name(2)`. */
+function parseGoals(c: TokenCursor): Goal[] {
+  c.next();
+  c.expect('{');
+  const goals: Goal[] = [];
+  while (!c.at('}') && c.peek().kind !== 'eof') {
+    const name = c.expectName('a goal name');
+    let description = '';
+    let priority: number | undefined;
+    if (c.eat(':') !== undefined) {
+      description = expectString(c, 'the goal\'s description');
+      if (c.peek().kind === 'ident' && c.peek().text === 'priority') {
+        c.next();
+        priority = expectNumber(c, 'a numeric priority');
+      } else if (c.eat('(') !== undefined) {
+        priority = expectNumber(c, 'a numeric priority');
+        c.expect(')');
+      }
+    } else if (c.eat('(') !== undefined) {
+      if (c.peek().kind === 'number') priority = expectNumber(c, 'a numeric priority');
+      else {
+        while (!c.at(')')) {
+          const key = c.expectName('priority or description');
+          c.expect(':');
+          if (key.name.toLowerCase() === 'priority') priority = expectNumber(c, 'a numeric priority');
+          else if (key.name.toLowerCase() === 'description') description = expectString(c, 'a description string');
+          else c.fail(`unknown goal attribute "${key.name}": expected priority or description`, key.span);
+          if (c.eat(',') === undefined) break;
+        }
+      }
+      c.expect(')');
+    } else {
+      c.fail(`expected ':' or '(' after goal "${name.name}", found ${describe(c.peek())}`);
+    }
+    goals.push({ name, description, ...(priority === undefined ? {} : { priority }), span: joinSpans(name.span, c.previousSpan()) });
+    if (c.eat(',') === undefined) c.eat(';');
+  }
+  c.expect('}');
+  return goals;
+}
+
+/** `beliefs { name: value }` (or `name = value`, `name: from value`): the value as written. */
+function parseBeliefs(c: TokenCursor): Belief[] {
+  c.next();
+  c.expect('{');
+  const beliefs: Belief[] = [];
+  while (!c.at('}') && c.peek().kind !== 'eof') {
+    const name = c.expectName('a belief name');
+    if (c.eat(':') === undefined) c.expect('=');
+    if (c.peek().kind === 'ident' && c.peek().text === 'from') c.next();
+    const t = c.peek();
+    if (t.kind !== 'string' && t.kind !== 'number' && t.kind !== 'ident') c.fail(`expected the belief's value, found ${describe(t)}`);
+    c.next();
+    beliefs.push({ name, value: t.kind === 'string' ? restoreBraces(t.text) : t.text, span: joinSpans(name.span, t.span) });
+    if (c.eat(',') === undefined) c.eat(';');
+  }
+  c.expect('}');
+  return beliefs;
+}
+
+/** `on Message { a, b: str } if (cond) => { … }`; a body that is an expression returns it. */
+function parseHandler(c: TokenCursor): Handler {
+  const start = c.next().span;
+  const first = c.expectName('an event type after on');
+  let event = first;
+  while (c.eat('.') !== undefined) {
+    const part = c.expectName('a name after \'.\'');
+    event = { name: `${event.name}.${part.name}`, span: joinSpans(first.span, part.span) };
+  }
+  c.expect('{');
+  const params: Param[] = [];
+  while (!c.at('}')) {
+    const name = c.expectName('a field name');
+    const type: Name = c.eat(':') !== undefined ? c.expectName('a field type') : { name: 'token', span: name.span };
+    params.push({ kind: 'param', name, type, span: joinSpans(name.span, type.span) });
+    if (c.eat(',') === undefined) c.eat(';');
+  }
+  c.expect('}');
+  let guard;
+  if (c.eat('if') !== undefined) {
+    c.expect('(');
+    guard = parseCondition(c);
+    c.expect(')');
+  }
+  c.expect('=>');
+  let body: Statement[];
+  if (c.at('{')) body = parseBlock(c, `the handler of ${event.name}`);
+  else {
+    const hoisted: Statement[] = [];
+    const value = parseExpr(c, hoisted);
+    body = [...hoisted, { kind: 'return', value, span: value.span }];
+    c.eat(';');
+  }
+  return { event, params, ...(guard === undefined ? {} : { guard }), body, span: joinSpans(start, c.previousSpan()) };
 }

@@ -22,6 +22,7 @@ const ABORT = new SyntaxAbort('syntax error (reported in the diagnostics)');
 
 export const KEYWORDS: ReadonlySet<string> = new Set([
   'agent', 'flow', 'return', 'switch', 'case', 'default', 'capability', 'tools', 'memory', 'let',
+  'if', 'else', 'loop', 'try', 'catch', 'parallel', 'true', 'false', 'null',
 ]);
 
 export function describe(t: Token): string {

@@ -7,11 +7,11 @@
  * `run.toolCall`. At -O0 a cross-agent call is a `container` node that runs the callee's
  * graph on the same scheduler clock, so nested operations count like inlined ones.
  */
-import type { Arg, IrFlow, IrNode, LeafOp, LlmOptions, NodeOp } from '../ir/plan.js';
-import { dataDeps } from '../ir/plan.js';
+import type { Arg, CallLeaf, CondOp, ControlOp, IrFlow, IrNode, LeafOp, LlmOptions, NodeOp } from '../ir/plan.js';
+import { dataDeps, isControl } from '../ir/plan.js';
 import type { TaskContext, TaskGraph, TaskNode } from '../scheduler/index.js';
 import type { ArgValues } from './prompt.js';
-import { asText, fusedMessages, llmMessages, renderArg } from './prompt.js';
+import { Returned, asText, fusedMessages, llmMessages, renderArg } from './prompt.js';
 import { isRecord } from '../tools/input.js';
 import type { ExecEnv } from './env.js';
 import { runFlow } from './run-flow.js';
@@ -76,7 +76,7 @@ function taskNode(env: ExecEnv, node: IrNode, params: Readonly<Record<string, st
     deps: [...deps, ...after],
     ...(usesLlm ? { provider: env.provider.name } : {}),
     ...(node.fallbackFor !== undefined ? { fallbackFor: node.fallbackFor } : {}),
-    ...(node.op.kind === 'call' ? { container: true } : {}),
+    ...(node.op.kind === 'call' || isControl(node.op) ? { container: true } : {}),
     run: (inputs: readonly unknown[], ctx: TaskContext) => {
       const values: ArgValues = {
         ref: (id) => asText(inputs[slot.get(id) ?? -1]),
@@ -92,7 +92,8 @@ function opUsesLlm(op: NodeOp): boolean {
   return op.kind === 'llm' || op.kind === 'fused_llm';
 }
 
-function execNode(env: ExecEnv, op: NodeOp, values: ArgValues, signal: AbortSignal): Promise<string> | string {
+function execNode(env: ExecEnv, op: NodeOp, values: ArgValues, signal: AbortSignal): Promise<string | Returned> | string {
+  if (isControl(op)) return execControl(env, op, values, signal);
   if (op.kind !== 'switch') return execLeaf(env, op, values, signal);
   const subject = caseKey(renderArg(op.subject, values));
   const chosen = op.cases.find((c) => caseKey(c.label) === subject);
@@ -121,6 +122,8 @@ function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSign
     }
     case 'merge':
       return op.args.map((a) => renderArg(a, values)).join('\n\n');
+    case 'list':
+      return JSON.stringify(op.args.map((a) => renderArg(a, values)));
     case 'tool': {
       if (op.via === 'capability') {
         const input = Object.fromEntries(op.params.map((p, i) => [p, render(op.args, i, values)]));
@@ -144,6 +147,89 @@ function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSign
         .then(() => runFlow(env, callee, args, signal))
         .then((r) => r.output);
     }
+    default: {
+      const never: never = op;
+      return never;
+    }
+  }
+}
+
+/** A condition's value; see `CondOp` for how text is read as true or false and compared. */
+export function evalCond(cond: CondOp, values: ArgValues): boolean {
+  switch (cond.test) {
+    case 'truthy':
+      return !FALSY.has(caseKey(renderArg(cond.a, values)));
+    case '&&':
+      return cond.of.every((c) => evalCond(c, values));
+    case '||':
+      return cond.of.some((c) => evalCond(c, values));
+    case '!':
+      return !evalCond(cond.of[0]!, values);
+    case '==':
+    case '!=': {
+      const same = caseKey(renderArg(cond.a, values)) === caseKey(renderArg(cond.b, values));
+      return cond.test === '==' ? same : !same;
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const a = renderArg(cond.a, values).trim();
+      const b = renderArg(cond.b, values).trim();
+      const x = Number(a);
+      const y = Number(b);
+      const order = a !== '' && b !== '' && Number.isFinite(x) && Number.isFinite(y) ? Math.sign(x - y) : a < b ? -1 : a > b ? 1 : 0;
+      return cond.test === '<' ? order < 0 : cond.test === '<=' ? order <= 0 : cond.test === '>' ? order > 0 : order >= 0;
+    }
+  }
+}
+
+const FALSY: ReadonlySet<string> = new Set(['', 'false', 'no', '0', 'null', 'none']);
+
+/** The items a loop runs over: a JSON array's elements (text as is, others as JSON), else the non-empty lines. */
+export function loopItems(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      const value: unknown = JSON.parse(trimmed);
+      if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? '')));
+    } catch {
+      // Not JSON after all: read it as lines.
+    }
+  }
+  return trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+}
+
+/** Runs one block flow with the values it reads; a block that reached a `return` answers `Returned`. */
+async function runBlock(env: ExecEnv, block: CallLeaf, values: ArgValues, signal: AbortSignal, item?: string): Promise<string | Returned> {
+  const callee = env.plan.flows[block.callee];
+  if (callee === undefined) throw new Error(`block ${block.callee} is not in the plan`);
+  const args = Object.fromEntries(callee.params.map((p, i) => [p, i === 0 && item !== undefined ? item : render(block.args, i, values)]));
+  // A fresh microtask per level, as for calls: nested blocks never deepen one JavaScript stack.
+  await Promise.resolve();
+  const run = await runFlow(env, callee, args, signal);
+  return run.returned ? new Returned(run.output) : run.output;
+}
+
+async function execControl(env: ExecEnv, op: ControlOp, values: ArgValues, signal: AbortSignal): Promise<string | Returned> {
+  switch (op.kind) {
+    case 'if': {
+      const block = evalCond(op.cond, values) ? op.then : op.else;
+      return block === undefined ? '' : runBlock(env, block, values, signal);
+    }
+    case 'loop': {
+      const results = await Promise.all(loopItems(renderArg(op.items, values)).map((item) => runBlock(env, op.body, values, signal, item)));
+      // The first item (in list order) whose body returned returns from the flow.
+      return results.find((r): r is Returned => r instanceof Returned) ?? JSON.stringify(results.map((r) => (r instanceof Returned ? r.text : r)));
+    }
+    case 'try':
+      try {
+        return await runBlock(env, op.body, values, signal);
+      } catch (err) {
+        // A cancelled run (timeout, budget, Ctrl-C) is not the try block's failure to recover from.
+        if (signal.aborted) throw err;
+        return runBlock(env, op.catch, values, signal);
+      }
     default: {
       const never: never = op;
       return never;

@@ -28,9 +28,15 @@ export const OP_INSTRUCTIONS: Readonly<Record<LlmOp, string>> = {
   verify: 'Check the material for correctness; say what holds and what does not.',
 };
 
+/** What a control node answers when its block reached a `return`: the value the enclosing flow returns. */
+export class Returned {
+  constructor(readonly text: string) {}
+}
+
 /** A node's output as AIS text: nodes return strings; anything else (a user's test node) as JSON. */
 export function asText(value: unknown): string {
   if (typeof value === 'string') return value;
+  if (value instanceof Returned) return value.text;
   return value === undefined ? '' : (JSON.stringify(value) ?? '');
 }
 

@@ -11,7 +11,7 @@ import { DependencyFailedError, runGraph } from '../scheduler/index.js';
 import type { GraphResult } from '../scheduler/index.js';
 import type { ExecEnv } from './env.js';
 import { flowGraph } from './flow-graph.js';
-import { asText, renderArg } from './prompt.js';
+import { Returned, asText, renderArg } from './prompt.js';
 
 /** A node of the workflow failed; `cause` is the node's own error. */
 export class WorkflowNodeError extends Error {
@@ -27,7 +27,10 @@ export class WorkflowNodeError extends Error {
 export interface FlowRun {
   readonly result: GraphResult;
   readonly output: string;
+  /** Whether the flow reached a `return` (its own, or one inside a block it ran). */
+  readonly returned: boolean;
 }
+
 
 export async function runFlow(env: ExecEnv, flow: IrFlow, params: Readonly<Record<string, string>>, signal: AbortSignal): Promise<FlowRun> {
   const result = await runGraph(flowGraph(env, flow, params), { ...env.graph, clock: env.clock, signal });
@@ -41,7 +44,11 @@ export async function runFlow(env: ExecEnv, flow: IrFlow, params: Readonly<Recor
     // A nested flow's failure is already named by its innermost node.
     throw cause instanceof WorkflowNodeError ? cause : new WorkflowNodeError(flow.nodes[own]!.label, cause);
   }
-  return { result, output: flow.output === null ? '' : renderOutput(flow.output, result, rescuedBy, params) };
+  for (const id of flow.returnsFrom ?? []) {
+    const value = result.outputs[id];
+    if (value instanceof Returned) return { result, output: value.text, returned: true };
+  }
+  return { result, output: flow.output === null ? '' : renderOutput(flow.output, result, rescuedBy, params), returned: flow.output !== null };
 }
 
 /** Switch node id → its default's node id. */

@@ -5,7 +5,8 @@
  * empty string. One value then has one shape, which CSE relies on (it compares ops by their
  * canonical JSON) and which keeps inlined and substituted args as small as written ones.
  */
-import type { Arg, FusedStep, LeafOp, NodeOp, Part } from './plan.js';
+import type { Arg, CallLeaf, CondOp, FusedStep, LeafOp, NodeOp, Part } from './plan.js';
+import { controlBlocks, isControl } from './plan.js';
 
 export function normalizeArg(parts: readonly Part[]): Part[] {
   const out: Part[] = [];
@@ -44,6 +45,7 @@ export function mapLeafArgs(op: LeafOp, fn: (arg: Arg) => Arg): LeafOp {
     case 'umem':
     case 'call':
     case 'tool':
+    case 'list':
       return { ...op, args: op.args.map(fn) };
     default: {
       const never: never = op;
@@ -54,13 +56,23 @@ export function mapLeafArgs(op: LeafOp, fn: (arg: Arg) => Arg): LeafOp {
 
 /** Applies `fn` to every argument of the op: a switch's subject and each case's arguments too. */
 export function mapOpArgs(op: NodeOp, fn: (arg: Arg) => Arg): NodeOp {
-  if (op.kind !== 'switch') return mapLeafArgs(op, fn);
-  return { ...op, subject: fn(op.subject), cases: op.cases.map((c) => ({ ...c, op: mapLeafArgs(c.op, fn) })) };
+  const block = (b: CallLeaf): CallLeaf => ({ ...b, args: b.args.map(fn) });
+  if (op.kind === 'switch') return { ...op, subject: fn(op.subject), cases: op.cases.map((c) => ({ ...c, op: mapLeafArgs(c.op, fn) })) };
+  if (op.kind === 'if') return { ...op, cond: mapCond(op.cond, fn), then: block(op.then), ...(op.else === undefined ? {} : { else: block(op.else) }) };
+  if (op.kind === 'loop') return { ...op, items: fn(op.items), body: block(op.body) };
+  if (op.kind === 'try') return { ...op, body: block(op.body), catch: block(op.catch) };
+  return mapLeafArgs(op, fn);
 }
 
-/** The leaf ops a node holds: itself, or a switch's cases. */
+export function mapCond(cond: CondOp, fn: (arg: Arg) => Arg): CondOp {
+  if ('of' in cond) return { ...cond, of: cond.of.map((c) => mapCond(c, fn)) };
+  return 'b' in cond ? { ...cond, a: fn(cond.a), b: fn(cond.b) } : { ...cond, a: fn(cond.a) };
+}
+
+/** The leaf ops a node holds: itself, a switch's cases, or a control node's block calls. */
 export function leavesOf(op: NodeOp): readonly LeafOp[] {
-  return op.kind === 'switch' ? op.cases.map((c) => c.op) : [op];
+  if (op.kind === 'switch') return op.cases.map((c) => c.op);
+  return isControl(op) ? controlBlocks(op) : [op];
 }
 
 /** Whether `arg` reads node `id`. */

@@ -9,7 +9,9 @@
  * and the callee flows themselves).
  */
 import { visitCalleesFirst } from './call-order.js';
+import { leavesOf } from './args.js';
 import type { IrFlow, LeafOp, NodeOp, Plan } from './plan.js';
+import { isControl } from './plan.js';
 
 export function nodeCount(plan: Plan | Omit<Plan, 'hash'>): number {
   return Object.values(plan.flows).reduce((sum, f) => sum + f.nodes.length, 0);
@@ -30,6 +32,7 @@ export function llmRequests(plan: Plan | Omit<Plan, 'hash'>, flowName: string = 
       case 'tool':
       case 'qmem':
       case 'umem':
+      case 'list':
         return 0;
       default: {
         const never: never = op;
@@ -37,7 +40,9 @@ export function llmRequests(plan: Plan | Omit<Plan, 'hash'>, flowName: string = 
       }
     }
   };
-  const opCount = (op: NodeOp): number => (op.kind === 'switch' ? Math.max(0, ...op.cases.map((c) => leafCount(c.op))) : leafCount(op));
+  // A control node counts its largest block: one branch runs, a catch stands in for its try, and
+  // a loop's count is per item (how many items there will be is known only at run time).
+  const opCount = (op: NodeOp): number => (op.kind === 'switch' || isControl(op) ? Math.max(0, ...leavesOf(op).map(leafCount)) : leafCount(op));
   // Callees first, so a call reads its callee's count from the memo; 0 guards a hand-edited cycle.
   visitCalleesFirst(
     flowName,

@@ -9,7 +9,8 @@
  * doubled); Mermaid labels take HTML entity codes (`#quot;`, `#35;`, ...) and `<br/>`.
  */
 import type { IrFlow, IrNode, Plan } from './plan.js';
-import { dataDeps } from './plan.js';
+import { dataDeps, isControl } from './plan.js';
+import { leavesOf } from './args.js';
 import { flowsInOrder, renderArg, renderOp } from './render-op.js';
 
 const MAX_TEXT = 40;
@@ -36,10 +37,10 @@ function collect(plan: Plan, idOf: (flow: IrFlow, node: number | 'return') => st
       for (const d of dataDeps(n.op)) edges.push({ from: idOf(flow, d), to, kind: 'data' });
       for (const a of n.after) edges.push({ from: idOf(flow, a), to, kind: 'after' });
       if (n.fallbackFor !== undefined) edges.push({ from: idOf(flow, n.fallbackFor), to, kind: 'default' });
-      for (const leaf of n.op.kind === 'switch' ? n.op.cases.map((c) => c.op) : [n.op]) {
+      for (const leaf of leavesOf(n.op)) {
         if (leaf.kind === 'call' && Object.hasOwn(plan.flows, leaf.callee)) edges.push({ from: idOf(plan.flows[leaf.callee]!, 'return'), to, kind: 'call' });
       }
-      return { id: to, lines: [`%${n.id} ${renderOp(n.op, { maxText: MAX_TEXT })}`, n.label], shape: n.op.kind === 'switch' ? 'switch' : 'box', effect: n.effect };
+      return { id: to, lines: [`%${n.id} ${renderOp(n.op, { maxText: MAX_TEXT })}`, n.label], shape: n.op.kind === 'switch' || isControl(n.op) ? 'switch' : 'box', effect: n.effect };
     });
     const ret = idOf(flow, 'return');
     for (const p of flow.output ?? []) if ('ref' in p) edges.push({ from: idOf(flow, p.ref), to: ret, kind: 'data' });

@@ -37,7 +37,16 @@ export function renderIrText(plan: Plan): string {
   for (const flow of flowsInOrder(plan)) {
     lines.push('', `${flow.name === plan.entry ? '@entry ' : ''}flow ${flow.name}(${flow.params.join(', ')}) {`);
     lines.push(...flow.nodes.map(renderNode));
+    if (flow.returnsFrom !== undefined) lines.push(`  ; returns from a block of ${flow.returnsFrom.map((id) => `%${id}`).join(', ')} when one does`);
     lines.push(flow.output === null ? '  return none' : `  return ${renderArg(flow.output)}`, '}');
+  }
+  for (const [agent, d] of Object.entries(plan.agents ?? {})) {
+    lines.push('', `; agent ${agent}`);
+    if (d.context !== undefined) lines.push(`;   context ${JSON.stringify(d.context)}`);
+    if (d.discoverable !== undefined) lines.push(`;   discoverable ${d.discoverable.join(', ')}`);
+    for (const g of d.goals ?? []) lines.push(`;   goal ${g.name ?? ''}${g.name === undefined ? '' : ': '}${JSON.stringify(g.description)}${g.priority === undefined ? '' : ` priority ${g.priority}`}`);
+    for (const [name, value] of Object.entries(d.beliefs ?? {})) lines.push(`;   belief ${name} = ${JSON.stringify(value)}`);
+    for (const h of d.handlers ?? []) lines.push(`;   on ${h.event} { ${h.params.join(', ')} }${h.guard === undefined ? '' : ` if (${h.guard})`} => ${h.statements} statement${h.statements === 1 ? '' : 's'} (kept, not run)`);
   }
   if (plan.passes.length > 0) {
     lines.push('', '; passes');

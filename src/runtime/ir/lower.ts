@@ -18,7 +18,8 @@
  * - A call to a flow is lowered after its callee, so a call's effect and memory footprint
  *   are known; the checker guarantees there are no cycles.
  */
-import type { Agent, Expr, Flow, OpCall, Statement } from '../ais/ast.js';
+import type { Agent, Cond, Expr, Flow, OpCall, Param, Span, Statement } from '../ais/ast.js';
+import { isHoistedName } from '../ais/parse-statements.js';
 import type { CheckedProgram } from '../ais/checker.js';
 import type { Diagnostic } from '../ais/diagnostics.js';
 import { classifyCall, isMemorySpace } from '../ais/ops.js';
@@ -26,7 +27,7 @@ import type { MemorySpace } from '../ais/ops.js';
 import { leavesOf, normalizeArg } from './args.js';
 import { cleanAfter, flowFootprints, orderingEdges } from './ordering.js';
 import { sha256Hex, withHash } from './plan-hash.js';
-import type { Arg, IrFlow, IrNode, LeafOp, NodeOp, Part, Plan, SourcePos } from './plan.js';
+import type { AgentDeclarationsIr, Arg, CallLeaf, CondOp, IrFlow, IrNode, LeafOp, NodeOp, Part, Plan, SourcePos } from './plan.js';
 import { PLAN_FORMAT } from './plan.js';
 
 interface Draft {
@@ -68,6 +69,7 @@ function isEffect(op: NodeOp, flows: ReadonlyMap<string, IrFlow>): boolean {
       case 'fused_llm':
       case 'merge':
       case 'qmem':
+      case 'list':
         return false;
       default: {
         const never: never = leaf;
@@ -109,6 +111,12 @@ export function lowerProgram(
           }
           case 'concat':
             return x.parts.flatMap(parts);
+          case 'list': {
+            const items = x.items.map(arg);
+            // A list of literals is its JSON text; one with a computed item is built at run time.
+            if (items.every((a) => a.every((p) => 'text' in p))) return [{ text: JSON.stringify(items.map((a) => a.map((p) => ('text' in p ? p.text : '')).join(''))) }];
+            return [{ ref: add({ kind: 'list', args: items }, 'list', undefined, { line: x.span.line, col: x.span.col }) }];
+          }
           default: {
             const never: never = x;
             return never;
@@ -141,9 +149,17 @@ export function lowerProgram(
           return { op: { kind: 'tool', via: 'inv', args }, name: 'inv' };
         case 'capability': {
           const cap = agent.capabilities.find((c) => c.name.name === kind.name);
-          // An undeclared tool gets its arguments as `input`, `arg1`, `arg2`, …
-          const params = cap === undefined ? call.args.map((_, i) => (i === 0 ? 'input' : `arg${i}`)) : cap.params.map((p) => p.name.name);
-          return { op: { kind: 'tool', via: 'capability', tool: kind.name, params, args }, name: kind.name };
+          const named = call.named ?? [];
+          if (cap !== undefined) {
+            // A declared capability: positional arguments fill its parameters in order, named ones by name.
+            const params = cap.params.map((p) => p.name.name);
+            const byName = new Map(named.map((n) => [n.name.name, arg(n.value)] as const));
+            const ordered = params.map((p, i) => (i < args.length ? args[i]! : (byName.get(p) ?? [])));
+            return { op: { kind: 'tool', via: 'capability', tool: kind.name, params, args: ordered }, name: kind.name };
+          }
+          // An undeclared tool gets its positional arguments as `input`, `arg1`, `arg2`, … and its named ones by name.
+          const params = [...call.args.map((_, i) => (i === 0 ? 'input' : `arg${i}`)), ...named.map((n) => n.name.name)];
+          return { op: { kind: 'tool', via: 'capability', tool: kind.name, params, args: [...args, ...named.map((n) => arg(n.value))] }, name: kind.name };
         }
         case 'qmem':
         case 'umem': {
@@ -166,9 +182,9 @@ export function lowerProgram(
       }
     };
 
-    const add = (op: NodeOp, name: string, result: string | undefined, pos: SourcePos, fallbackFor?: number): number => {
-      const label = `${key}:${name}${result === undefined ? '' : `->${result}`}`;
-      const draft: Draft = { op, effect: isEffect(op, flows), label, pos };
+    const add = (op: NodeOp, name: string, result: string | undefined, pos: SourcePos, fallbackFor?: number, returns = false): number => {
+      const label = `${key}:${name}${result === undefined || isHoistedName(result) ? '' : `->${result}`}`;
+      const draft: Draft = { op, effect: returns || isEffect(op, flows), label, pos };
       drafts.push(fallbackFor === undefined ? draft : { ...draft, fallbackFor });
       return drafts.length - 1;
     };
@@ -196,6 +212,26 @@ export function lowerProgram(
         case 'return':
           output ??= arg(stmt.value);
           return;
+        case 'if': {
+          const cond = condOp(stmt.cond);
+          const then = block(stmt.then, 'if', stmt.span, 'then');
+          const otherwise = stmt.else === undefined ? undefined : block(stmt.else, 'if', stmt.span, 'else');
+          const op: NodeOp = { kind: 'if', cond, then: then.call, ...(otherwise === undefined ? {} : { else: otherwise.call }) };
+          control(op, 'if', pos, then.returns || (otherwise?.returns ?? false));
+          return;
+        }
+        case 'loop': {
+          const items = arg(stmt.items);
+          const body = block(stmt.body, 'loop', stmt.span, 'body', stmt.variable.name);
+          control({ kind: 'loop', items, body: body.call }, 'loop', pos, body.returns);
+          return;
+        }
+        case 'try': {
+          const body = block(stmt.body, 'try', stmt.span, 'body');
+          const handler = block(stmt.catchBody, 'try', stmt.span, 'catch');
+          control({ kind: 'try', body: body.call, catch: handler.call }, 'try', pos, body.returns || handler.returns);
+          return;
+        }
         default: {
           const never: never = stmt;
           return never;
@@ -203,10 +239,51 @@ export function lowerProgram(
       }
     };
 
+    const condOp = (c: Cond): CondOp => {
+      switch (c.kind) {
+        case 'truthy':
+          return { test: 'truthy', a: arg(c.value) };
+        case 'compare':
+          return { test: c.op, a: arg(c.left), b: arg(c.right) };
+        case 'logic': {
+          // `a && b && c` is one list, as a concatenation is.
+          const flat = (x: Cond): CondOp[] => (x.kind === 'logic' && x.op === c.op ? [...flat(x.left), ...flat(x.right)] : [condOp(x)]);
+          return { test: c.op, of: flat(c) };
+        }
+        case 'not':
+          return { test: '!', of: [condOp(c.value)] };
+        default: {
+          const never: never = c;
+          return never;
+        }
+      }
+    };
+
+    /**
+     * A block becomes a flow of its own, `A.main#if@3:5.then`, whose parameters are the loop
+     * variable (for a loop body) and the names of the enclosing scope it reads.
+     */
+    const block = (stmts: readonly Statement[], form: string, span: Span, part: string, item?: string): { call: CallLeaf; returns: boolean } => {
+      const reads = [...new Set(blockReads(stmts))].filter((n) => scope.has(n) && n !== item);
+      const name = `${flow.name.name}#${form}@${span.line}:${span.col}.${part}`;
+      const param = (n: string): Param => ({ kind: 'param', name: { name: n, span }, type: { name: 'str', span }, span });
+      const synthetic: Flow = { kind: 'flow', name: { name, span }, entry: false, params: [...(item === undefined ? [] : [item]), ...reads].map(param), body: stmts, span };
+      const lowered = lowerFlow(agent, synthetic);
+      const call: CallLeaf = { kind: 'call', callee: lowered.name, args: [...(item === undefined ? [] : [[]]), ...reads.map((n) => [scope.get(n)!])] };
+      return { call, returns: lowered.output !== null || (lowered.returnsFrom?.length ?? 0) > 0 };
+    };
+
+    const control = (op: NodeOp, name: string, pos: SourcePos, returns: boolean): void => {
+      const id = add(op, name, undefined, pos, undefined, returns);
+      // A return inside a block counts only while the flow has not returned already.
+      if (returns && output === null) returnsFrom.push(id);
+    };
+
+    const returnsFrom: number[] = [];
     flow.body.forEach(statement);
     const edges = orderingEdges(drafts, footprints);
     const nodes = drafts.map((d, id): IrNode => ({ id, ...d, after: cleanAfter(edges[id] ?? [], { id, ...d }) }));
-    const lowered: IrFlow = { name: key, params: flow.params.map((p) => p.name.name), nodes, output };
+    const lowered: IrFlow = { name: key, params: flow.params.map((p) => p.name.name), nodes, output, ...(returnsFrom.length > 0 ? { returnsFrom } : {}) };
     flows.set(key, lowered);
     return lowered;
   };
@@ -224,7 +301,47 @@ export function lowerProgram(
     flows: Object.fromEntries(flows),
     passes: [],
     warnings: diagnostics.filter((d) => d.severity === 'warning').map((d) => ({ line: d.line, col: d.col, message: d.message })),
+    ...agentDeclarations(checked.program.agents, sourceText),
   });
+}
+
+/** The agents' declarations as the plan keeps them; absent when no agent declares any. */
+function agentDeclarations(agents: readonly Agent[], sourceText: string): { agents?: Record<string, AgentDeclarationsIr> } {
+  const lines = sourceText.split(/\r?\n/);
+  const textOf = (span: Span): string => {
+    if (span.line !== span.endLine) return lines.slice(span.line - 1, span.endLine).join(' ').replace(/\s+/g, ' ').trim();
+    return Array.from(lines[span.line - 1] ?? '').slice(span.col - 1, span.endCol - 1).join('');
+  };
+  const out: Record<string, AgentDeclarationsIr> = {};
+  for (const a of agents) {
+    const d = a.declarations;
+    const ir: AgentDeclarationsIr = {
+      ...(d.context === undefined ? {} : { context: d.context.value }),
+      ...(d.discoverable.length === 0 ? {} : { discoverable: d.discoverable.map((n) => n.name) }),
+      ...(d.goals.length === 0 ? {} : { goals: d.goals.map((g) => ({ ...(g.name === undefined ? {} : { name: g.name.name }), description: g.description, ...(g.priority === undefined ? {} : { priority: g.priority }) })) }),
+      ...(d.beliefs.length === 0 ? {} : { beliefs: Object.fromEntries(d.beliefs.map((b) => [b.name.name, b.value])) }),
+      ...(d.handlers.length === 0 ? {} : { handlers: d.handlers.map((h) => ({ event: h.event.name, params: h.params.map((p) => p.name.name), ...(h.guard === undefined ? {} : { guard: textOf(h.guard.span) }), statements: h.body.length })) }),
+    };
+    if (Object.keys(ir).length > 0) out[a.name.name] = ir;
+  }
+  return Object.keys(out).length === 0 ? {} : { agents: out };
+}
+
+/** Every variable name read anywhere in `stmts`, nested blocks included (a walk like `flowCalls`). */
+function blockReads(stmts: readonly Statement[]): string[] {
+  const names: string[] = [];
+  const stack: unknown[] = [stmts];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
+    } else if (typeof value === 'object' && value !== null && 'kind' in value) {
+      const node = value as { kind?: unknown; name?: unknown };
+      if (node.kind === 'var' && typeof node.name === 'string') names.push(node.name);
+      for (const field of Object.values(value)) if (typeof field === 'object') stack.push(field);
+    }
+  }
+  return names;
 }
 
 /** Every cross-agent call in a flow, in source order (switch cases and defaults included). */

@@ -54,6 +54,7 @@ function leafFootprint(op: LeafOp, callee: CalleeFootprints): Footprint {
     case 'fused_llm':
     case 'merge':
     case 'tool':
+    case 'list':
       return EMPTY_FOOTPRINT;
     default: {
       const never: never = op;

@@ -63,7 +63,40 @@ export type LeafOp =
   /** `umem(value, "space")`. */
   | { readonly kind: 'umem'; readonly space: MemorySpace; readonly store: string; readonly args: readonly Arg[] }
   /** `Agent.flow(args)`: at -O0 runs the callee's graph (`Plan.flows[callee]`); -O1 inlines it. */
-  | { readonly kind: 'call'; readonly callee: string; readonly args: readonly Arg[] };
+  | { readonly kind: 'call'; readonly callee: string; readonly args: readonly Arg[] }
+  /** `["a", b]` with a computed item: its items as a JSON array of strings. */
+  | { readonly kind: 'list'; readonly args: readonly Arg[] };
+
+export type CallLeaf = Extract<LeafOp, { readonly kind: 'call' }>;
+
+export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+
+/**
+ * A condition, evaluated on text: `truthy` is false for "", "false", "no", "0", "null" and
+ * "none" (trimmed, any case) and true otherwise; `==`/`!=` compare as `switch` labels do
+ * (trimmed, case-insensitive, quotes and a final full stop ignored); `<`, `<=`, `>`, `>=`
+ * compare numbers when both sides are numbers, else the texts.
+ */
+export type CondOp =
+  | { readonly test: 'truthy'; readonly a: Arg }
+  | { readonly test: CompareOp; readonly a: Arg; readonly b: Arg }
+  | { readonly test: '&&' | '||'; readonly of: readonly CondOp[] }
+  | { readonly test: '!'; readonly of: readonly CondOp[] };
+
+/**
+ * Control flow. Each block is a flow of its own in `Plan.flows` (`A.main#if@3:5.then`), whose
+ * parameters are the values it reads from around it, called by the node; it is never inlined
+ * (it runs only when its branch is taken). A block that reaches a `return` returns from the
+ * enclosing flow (see `IrFlow.returnsFrom`).
+ * - `if`: runs `then` when the condition holds, else `else` when there is one.
+ * - `loop`: runs `body` once per item of `items` at once (a JSON array, else one item per
+ *   non-empty line); the item is the body's first parameter.
+ * - `try`: runs `body`; when it fails, runs `catch` in its place.
+ */
+export type ControlOp =
+  | { readonly kind: 'if'; readonly cond: CondOp; readonly then: CallLeaf; readonly else?: CallLeaf }
+  | { readonly kind: 'loop'; readonly items: Arg; readonly body: CallLeaf }
+  | { readonly kind: 'try'; readonly body: CallLeaf; readonly catch: CallLeaf };
 
 export interface SwitchCaseOp {
   readonly label: string;
@@ -75,7 +108,7 @@ export interface SwitchCaseOp {
  * (trimmed, case-insensitive; see the executor). With no match it fails, which hands over to
  * its `default` node (a separate node with `fallbackFor` = this node), as does a failing case.
  */
-export type NodeOp = LeafOp | { readonly kind: 'switch'; readonly subject: Arg; readonly cases: readonly SwitchCaseOp[] };
+export type NodeOp = LeafOp | { readonly kind: 'switch'; readonly subject: Arg; readonly cases: readonly SwitchCaseOp[] } | ControlOp;
 
 export interface SourcePos {
   readonly line: number;
@@ -105,6 +138,21 @@ export interface IrFlow {
   readonly nodes: readonly IrNode[];
   /** The `return` expression, or null for a flow without one. */
   readonly output: Arg | null;
+  /**
+   * Control nodes (in source order, before the flow's own `return`) whose blocks may return:
+   * the first that did gives the flow's value, else `output` does. Absent when there are none.
+   */
+  readonly returnsFrom?: readonly number[];
+}
+
+/** apxm's agent-level declarations, kept as written. */
+export interface AgentDeclarationsIr {
+  readonly context?: string;
+  readonly discoverable?: readonly string[];
+  readonly goals?: readonly { readonly name?: string; readonly description: string; readonly priority?: number }[];
+  readonly beliefs?: Readonly<Record<string, string>>;
+  /** `on Event { fields } if (guard) => …`: kept, not run (a message runs the agent's entry flow). */
+  readonly handlers?: readonly { readonly event: string; readonly params: readonly string[]; readonly guard?: string; readonly statements: number }[];
 }
 
 export interface PassStat {
@@ -137,6 +185,8 @@ export interface Plan {
   readonly passes: readonly PassStat[];
   /** The checker's warnings, kept so a cached plan still reports them. */
   readonly warnings: readonly PlanWarning[];
+  /** Per agent that declares any: its context, discoverable tools, goals, beliefs and handlers. */
+  readonly agents?: Readonly<Record<string, AgentDeclarationsIr>>;
 }
 
 /** The node ids a node reads, in first-use order, without duplicates. */
@@ -152,6 +202,40 @@ export function dataDeps(op: NodeOp): number[] {
   if (op.kind === 'switch') {
     visitArg(op.subject);
     for (const c of op.cases) visitLeaf(c.op);
+  } else if (op.kind === 'if' || op.kind === 'loop' || op.kind === 'try') {
+    controlArgs(op).forEach(visitArg);
   } else visitLeaf(op);
   return [...seen];
+}
+
+/** Every argument of a condition. */
+export function condArgs(cond: CondOp): Arg[] {
+  if ('of' in cond) return cond.of.flatMap(condArgs);
+  return 'b' in cond ? [cond.a, cond.b] : [cond.a];
+}
+
+/** The block calls of a control node. */
+export function controlBlocks(op: ControlOp): CallLeaf[] {
+  switch (op.kind) {
+    case 'if':
+      return op.else === undefined ? [op.then] : [op.then, op.else];
+    case 'loop':
+      return [op.body];
+    case 'try':
+      return [op.body, op.catch];
+    default: {
+      const never: never = op;
+      return never;
+    }
+  }
+}
+
+/** Every argument a control node reads: its condition or items, and what it passes its blocks. */
+export function controlArgs(op: ControlOp): Arg[] {
+  const own = op.kind === 'if' ? condArgs(op.cond) : op.kind === 'loop' ? [op.items] : [];
+  return [...own, ...controlBlocks(op).flatMap((b) => b.args)];
+}
+
+export function isControl(op: NodeOp): op is ControlOp {
+  return op.kind === 'if' || op.kind === 'loop' || op.kind === 'try';
 }

@@ -6,7 +6,7 @@
  * pass `maxText` to shorten long templates; the `ir` format shows them whole. Flows are shown
  * entry first, then by name.
  */
-import type { Arg, IrFlow, LeafOp, NodeOp, Part, Plan } from './plan.js';
+import type { Arg, CondOp, IrFlow, LeafOp, NodeOp, Part, Plan } from './plan.js';
 
 export interface RenderOptions {
   /** Longest literal shown before it is cut with an ellipsis; default no limit. */
@@ -50,6 +50,8 @@ export function renderLeaf(op: LeafOp, o: RenderOptions = {}): string {
       return `${op.kind}[${op.store === op.space ? op.space : `${op.store}:${op.space}`}] ${list(op.args, o)}`;
     case 'call':
       return `call ${op.callee}(${list(op.args, o)})`;
+    case 'list':
+      return `list [${list(op.args, o)}]`;
     default: {
       const never: never = op;
       return never;
@@ -57,9 +59,17 @@ export function renderLeaf(op: LeafOp, o: RenderOptions = {}): string {
   }
 }
 
+export function renderCond(cond: CondOp, o: RenderOptions = {}): string {
+  if ('of' in cond) return cond.test === '!' ? `!(${renderCond(cond.of[0]!, o)})` : `(${cond.of.map((c) => renderCond(c, o)).join(` ${cond.test} `)})`;
+  return 'b' in cond ? `${renderArg(cond.a, o)} ${cond.test} ${renderArg(cond.b, o)}` : renderArg(cond.a, o);
+}
+
 export function renderOp(op: NodeOp, o: RenderOptions = {}): string {
-  if (op.kind !== 'switch') return renderLeaf(op, o);
-  return `switch ${renderArg(op.subject, o)} { ${op.cases.map((c) => `${JSON.stringify(c.label)} => ${renderLeaf(c.op, o)}`).join('; ')} }`;
+  if (op.kind === 'switch') return `switch ${renderArg(op.subject, o)} { ${op.cases.map((c) => `${JSON.stringify(c.label)} => ${renderLeaf(c.op, o)}`).join('; ')} }`;
+  if (op.kind === 'if') return `if ${renderCond(op.cond, o)} then ${renderLeaf(op.then, o)}${op.else === undefined ? '' : ` else ${renderLeaf(op.else, o)}`}`;
+  if (op.kind === 'loop') return `loop ${renderArg(op.items, o)} do ${renderLeaf(op.body, o)}`;
+  if (op.kind === 'try') return `try ${renderLeaf(op.body, o)} catch ${renderLeaf(op.catch, o)}`;
+  return renderLeaf(op, o);
 }
 
 /** The entry flow first, then the others by name. */

@@ -92,16 +92,52 @@ function checkLeaf(op: Obj, ctx: OpContext, where: string): void {
       if (typeof op.callee !== 'string') return ctx.report(`${where}: a call needs a callee`);
       ctx.callee(op.callee);
       return checkArgs(op.args, ctx, where);
+    case 'list':
+      return checkArgs(op.args, ctx, where);
     default:
       return ctx.report(`${where}: unknown op kind ${JSON.stringify(op.kind)}`);
   }
 }
 
 /** Checks a node's op; returns its kind when it has a known one. */
+const COND_TESTS: readonly string[] = ['truthy', '==', '!=', '<', '<=', '>', '>=', '&&', '||', '!'];
+
+function checkCond(cond: unknown, ctx: OpContext, where: string): void {
+  if (!isObject(cond) || typeof cond.test !== 'string' || !COND_TESTS.includes(cond.test)) return ctx.report(`${where}: not a condition`);
+  if (cond.test === '&&' || cond.test === '||' || cond.test === '!') {
+    if (!Array.isArray(cond.of) || cond.of.length === 0 || (cond.test === '!' && cond.of.length !== 1)) return ctx.report(`${where}: ${cond.test} needs its conditions`);
+    for (const c of cond.of as unknown[]) checkCond(c, ctx, where);
+    return;
+  }
+  checkArg(cond.a, ctx, where);
+  if (cond.test !== 'truthy') checkArg(cond.b, ctx, where);
+}
+
+function checkBlock(block: unknown, ctx: OpContext, where: string): void {
+  if (!isObject(block) || block.kind !== 'call') return ctx.report(`${where}: a block is a call of its flow`);
+  checkLeaf(block, ctx, where);
+}
+
 export function checkNodeOp(op: unknown, ctx: OpContext): string | undefined {
   if (!isObject(op)) {
     ctx.report('has no op');
     return undefined;
+  }
+  if (op.kind === 'if') {
+    checkCond(op.cond, ctx, 'if condition');
+    checkBlock(op.then, ctx, 'if then');
+    if (op.else !== undefined) checkBlock(op.else, ctx, 'if else');
+    return 'if';
+  }
+  if (op.kind === 'loop') {
+    checkArg(op.items, ctx, 'loop items');
+    checkBlock(op.body, ctx, 'loop body');
+    return 'loop';
+  }
+  if (op.kind === 'try') {
+    checkBlock(op.body, ctx, 'try body');
+    checkBlock(op.catch, ctx, 'try catch');
+    return 'try';
   }
   if (op.kind !== 'switch') {
     checkLeaf(op, ctx, String(op.kind));

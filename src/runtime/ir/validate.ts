@@ -121,6 +121,14 @@ function checkFlow(name: string, value: unknown, flows: Record<string, unknown>,
       tool: () => undefined,
     }, 'return');
   }
+  if (value.returnsFrom !== undefined) {
+    const ids: unknown = value.returnsFrom;
+    if (!Array.isArray(ids)) issues.push({ flow: name, message: `${name}: returnsFrom is not a list` });
+    else for (const id of ids as unknown[]) {
+      const op = isIndex(id, n) ? (nodes[id] as { op?: { kind?: unknown } } | undefined)?.op : undefined;
+      if (op?.kind !== 'if' && op?.kind !== 'loop' && op?.kind !== 'try') issues.push({ flow: name, message: `${name}: returnsFrom names %${show(id)}, which is not a control node` });
+    }
+  }
   issues.push(...checkOrder(name, edges, at));
   return issues;
 }

@@ -112,9 +112,11 @@ describe('check: one diagnostic each, with position and caret', () => {
     expect(headers('agent A { flow f { print("x") } flow g { print("y") } }')).toEqual([
       'test.ais:1:1: error: no @entry flow: mark the flow to run with @entry (one of A.f, A.g)',
     ]);
-    expect(headers('agent A { @entry flow f { print("x") } }\nagent B { @entry flow g { print("y") } }')).toEqual([
-      'test.ais:2:23: error: more than one @entry flow: A.f is already the entry',
+    // One @entry per agent, as apxm's parser requires; across agents the first in the file runs.
+    expect(headers('agent A { @entry flow f { print("x") }\n @entry flow g { print("y") } }')).toEqual([
+      'test.ais:2:14: error: more than one @entry flow in agent "A": f is already its entry',
     ]);
+    expect(headers('agent A { @entry flow f { print("x") } }\nagent B { @entry flow g { print("y") } }')).toEqual([]);
   });
 
   it('reports duplicate agents and flows and wrong built-in arities', () => {

@@ -47,7 +47,7 @@ describe('lex', () => {
   it('reports an unknown escape and a bad unicode escape, and keeps lexing', () => {
     const { bag, kinds } = tokens('"\\q" "\\u{110000}" z');
     expect(bag.list.map((d) => [d.col, d.message])).toEqual([
-      [2, 'unknown escape \\q: use \\n, \\t, \\", \\\\ or \\u{...}'],
+      [2, 'unknown escape \\q: use \\n, \\t, \\r, \\", \\\', \\\\, \\{, \\} or \\u{...}'],
       [7, 'invalid unicode escape: expected \\u{1 to 6 hex digits} up to 10FFFF'],
     ]);
     expect(kinds.at(-2)).toBe('ident:z');

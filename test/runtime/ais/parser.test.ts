@@ -10,6 +10,7 @@ describe('parse: declarations', () => {
       file: 'test.ais',
       agents: [{
         kind: 'agent', name: name('A'), capabilities: [], tools: [], memory: [],
+        declarations: { discoverable: [], goals: [], beliefs: [], handlers: [] },
         flows: [{
           kind: 'flow', name: name('main'), entry: true, returnType: name('str'),
           params: [{ kind: 'param', name: name('x'), type: name('str') }],
@@ -134,7 +135,7 @@ describe('parse: syntax errors', () => {
       "test.ais:3:13: error: expected ')', found a string",
       "test.ais:4:13: error: expected ')', found '->'",
       "test.ais:6:5: error: expected a variable name after '->', found 'return'",
-      'test.ais:8:3: error: expected \'flow\', \'capability\', \'tools\' or \'memory\', found identifier "bogus"',
+      'test.ais:8:3: error: expected \'flow\', \'capability\', \'tools\', \'memory\', \'context\', \'discoverable\', \'goals\', \'beliefs\' or \'on\', found identifier "bogus"',
       'test.ais:9:11: error: expected a parameter name, found \'{\'',
       "test.ais:11:7: error: expected an agent name, found '{'",
     ]);

@@ -22,7 +22,7 @@
  * straight into the flow's output: a chain of calls 10,000 flows deep needs no JavaScript
  * stack and no copy of each callee's expansion.
  */
-import { mapOpArgs, mapParts } from '../args.js';
+import { leavesOf, mapOpArgs, mapParts } from '../args.js';
 import { CompileLimitError, MAX_INLINED_NODES } from '../limits.js';
 import { cleanAfter, flowFootprints, orderingEdges, planFlows } from '../ordering.js';
 import type { CalleeFootprints } from '../ordering.js';
@@ -31,8 +31,12 @@ import type { IrFlow, IrNode, Part, Plan } from '../plan.js';
 
 type Flows = Readonly<Record<string, IrFlow>>;
 
-function isInlinable(node: IrNode): node is IrNode & { op: { kind: 'call' } } {
-  return node.op.kind === 'call' && node.fallbackFor === undefined;
+/**
+ * A call is inlined unless it is a switch's default, or its callee may return from inside a
+ * block (`returnsFrom`): that value is known only at run time, so the call stays a call.
+ */
+function inlinable(lookup: (name: string) => IrFlow | undefined): (node: IrNode) => node is IrNode & { op: { kind: 'call' } } {
+  return (node): node is IrNode & { op: { kind: 'call' } } => node.op.kind === 'call' && node.fallbackFor === undefined && lookup(node.op.callee)?.returnsFrom === undefined;
 }
 
 /** One flow being spliced: where it is in its nodes, and how its refs and params map to the output. */
@@ -52,6 +56,7 @@ interface Frame {
 function expandFlow(name: string, lookup: (name: string) => IrFlow | undefined, footprints: CalleeFootprints, sizes: Map<string, number>): IrFlow {
   const root = lookup(name);
   if (root === undefined) throw new Error(`inline: no flow "${name}"`);
+  const isInlinable = inlinable(lookup);
   checkInlinedSize(root, lookup, sizes);
   const out: IrNode[] = [];
   const onPath = new Set<string>([name]);
@@ -110,7 +115,8 @@ function expandFlow(name: string, lookup: (name: string) => IrFlow | undefined, 
 
   const ordering = spliced ? orderingEdges(out, footprints) : undefined;
   const nodes = ordering === undefined ? out : out.map((n) => ({ ...n, after: cleanAfter([...n.after, ...(ordering[n.id] ?? [])], n) }));
-  return { ...root, nodes, output: root.output === null ? null : mapParts(root.output, rootFrame.map) };
+  const returnsFrom = root.returnsFrom?.map((id) => rootFrame.newId.get(id) ?? id);
+  return { ...root, nodes, output: root.output === null ? null : mapParts(root.output, rootFrame.map), ...(returnsFrom === undefined ? {} : { returnsFrom }) };
 }
 
 /**
@@ -120,6 +126,7 @@ function expandFlow(name: string, lookup: (name: string) => IrFlow | undefined, 
  * limit.
  */
 function checkInlinedSize(root: IrFlow, lookup: (name: string) => IrFlow | undefined, size: Map<string, number>): void {
+  const isInlinable = inlinable(lookup);
   const sizeOf = (flow: IrFlow): number => flow.nodes.reduce((sum, n) => sum + (isInlinable(n) ? (size.get(n.op.callee) ?? 0) : 1), 0);
   for (const n of root.nodes) {
     if (isInlinable(n)) visitCalleesFirst(n.op.callee, lookup, (c) => size.has(c), (c) => size.set(c, 0), (c, flow) => size.set(c, flow === undefined ? 0 : sizeOf(flow)));
@@ -150,7 +157,7 @@ export function inlineFlows(plan: Plan): Flows {
     const flow = expandFlow(name, lookup, footprints, sizes);
     flows[name] = flow;
     for (const n of flow.nodes) {
-      for (const leaf of n.op.kind === 'switch' ? n.op.cases.map((c) => c.op) : [n.op]) if (leaf.kind === 'call') pending.push(leaf.callee);
+      for (const leaf of leavesOf(n.op)) if (leaf.kind === 'call') pending.push(leaf.callee);
     }
   }
   return flows;

@@ -36,5 +36,7 @@ export function rebuildFlow(flow: IrFlow, kept: readonly IrNode[], redirect: Rea
     const node: IrNode = { id, op, after: cleanAfter(after, { id, op, fallbackFor }), effect: n.effect, label: n.label, pos: n.pos };
     return fallbackFor === undefined ? node : { ...node, fallbackFor };
   });
-  return { ...flow, nodes, output: flow.output === null ? null : arg(flow.output) };
+  // A control node that may return is an effect, so no pass removes it; it may be renumbered.
+  const returnsFrom = flow.returnsFrom?.map(ref);
+  return { ...flow, nodes, output: flow.output === null ? null : arg(flow.output), ...(returnsFrom === undefined ? {} : { returnsFrom }) };
 }
