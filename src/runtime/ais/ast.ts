@@ -227,3 +227,24 @@ export interface Concat {
 export function joinSpans(a: Span, b: Span): Span {
   return { line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol };
 }
+
+/** Whether a `return` can be reached inside `stmt`'s blocks (an if, loop or try), at any depth. */
+export function blockMayReturn(stmt: Statement): boolean {
+  const any = (b: readonly Statement[]): boolean => b.some((s) => s.kind === 'return' || blockMayReturn(s));
+  switch (stmt.kind) {
+    case 'if':
+      return any(stmt.then) || any(stmt.else ?? []);
+    case 'loop':
+      return any(stmt.body);
+    case 'try':
+      return any(stmt.body) || any(stmt.catchBody);
+    case 'op':
+    case 'switch':
+    case 'return':
+      return false;
+    default: {
+      const never: never = stmt;
+      return never;
+    }
+  }
+}

@@ -8,6 +8,7 @@
  * runs and costs money, which is usually a mistake but not a wrong program.
  */
 import type { Cond, Expr, Flow, Handler, Name, OpCall, Param, Span, Statement, Switch, VarRef } from './ast.js';
+import { blockMayReturn } from './ast.js';
 import { isHoistedName } from './parse-statements.js';
 import type { AgentIndex, CallEdge, ProgramIndex } from './program-index.js';
 import type { DiagnosticBag } from './diagnostics.js';
@@ -144,7 +145,18 @@ function checkBody(params: readonly Param[], body: readonly Statement[], ctx: Fl
       if (scopes.length > 0) ended.set(b.name.name, b.name);
     }
   };
+  // An if that may return moves what follows it into its branches (lower.ts); a loop or try
+  // cannot, since the rest would repeat per item or fall under the catch.
+  const checkFollowers = (stmts: readonly Statement[]): void => {
+    stmts.forEach((s, i) => {
+      if ((s.kind === 'loop' || s.kind === 'try') && i < stmts.length - 1 && blockMayReturn(s)) {
+        const keyword: Span = { ...s.span, endLine: s.span.line, endCol: s.span.col + s.kind.length };
+        ctx.diags.error(keyword, `a ${s.kind} whose block returns must be the last statement of its block: move what follows into it, or return after it`);
+      }
+    });
+  };
   const block = (stmts: readonly Statement[], bind?: Name): void => {
+    checkFollowers(stmts);
     scopes.push(new Map());
     if (bind !== undefined) {
       define(bind, true);
@@ -154,6 +166,7 @@ function checkBody(params: readonly Param[], body: readonly Statement[], ctx: Fl
     closeScope();
   };
 
+  checkFollowers(body);
   scopes.push(new Map());
   for (const p of params) define(p.name, true);
   body.forEach(checkStatement);

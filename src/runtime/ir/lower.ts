@@ -19,6 +19,7 @@
  *   are known; the checker guarantees there are no cycles.
  */
 import type { Agent, Cond, Expr, Flow, OpCall, Param, Span, Statement } from '../ais/ast.js';
+import { blockMayReturn } from '../ais/ast.js';
 import { isHoistedName } from '../ais/parse-statements.js';
 import type { CheckedProgram } from '../ais/checker.js';
 import type { Diagnostic } from '../ais/diagnostics.js';
@@ -280,7 +281,7 @@ export function lowerProgram(
     };
 
     const returnsFrom: number[] = [];
-    flow.body.forEach(statement);
+    withContinuations(flow.body).forEach(statement);
     const edges = orderingEdges(drafts, footprints);
     const nodes = drafts.map((d, id): IrNode => ({ id, ...d, after: cleanAfter(edges[id] ?? [], { id, ...d }) }));
     const lowered: IrFlow = { name: key, params: flow.params.map((p) => p.name.name), nodes, output, ...(returnsFrom.length > 0 ? { returnsFrom } : {}) };
@@ -325,6 +326,24 @@ function agentDeclarations(agents: readonly Agent[], sourceText: string): { agen
     if (Object.keys(ir).length > 0) out[a.name.name] = ir;
   }
   return Object.keys(out).length === 0 ? {} : { agents: out };
+}
+
+/**
+ * What follows an `if` whose blocks may return runs only when it did not: those statements
+ * move into each branch that does not end in a `return` of its own (an absent else becomes
+ * one). A nested `if` that may return does the same inside its block, when that block is
+ * lowered. The checker refuses statements after a loop or try that may return.
+ */
+function withContinuations(stmts: readonly Statement[]): readonly Statement[] {
+  const endsInReturn = (b: readonly Statement[]): boolean => b.some((s) => s.kind === 'return');
+  for (let i = 0; i < stmts.length - 1; i++) {
+    const s = stmts[i]!;
+    if (s.kind !== 'if' || !blockMayReturn(s)) continue;
+    const rest = stmts.slice(i + 1);
+    const extend = (b: readonly Statement[]): readonly Statement[] => (endsInReturn(b) ? b : [...b, ...rest]);
+    return [...stmts.slice(0, i), { ...s, then: extend(s.then), else: extend(s.else ?? []) }];
+  }
+  return stmts;
 }
 
 /** Every variable name read anywhere in `stmts`, nested blocks included (a walk like `flowCalls`). */
