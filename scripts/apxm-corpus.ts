@@ -8,8 +8,10 @@
  *   npm run build && npx tsx scripts/apxm-corpus.ts ../apxm [../apxm-benchmarks] [--json]
  *
  * A program that needs inputs gets `sample` for every parameter of its entry flow. Files
- * under a folder named `errors` are expected to fail: they pass when compile exits 1 with a
- * `file:line:col:` diagnostic first.
+ * under a folder named `errors`, and files that say they are `INTENTIONALLY BROKEN`, are
+ * expected to fail: they pass when compile exits 1 with a `file:line:col:` diagnostic first.
+ * A code block with no `agent` is a fragment of statements, which apxm's own front end
+ * rejects too (a program is a list of agents): it is listed, and not counted.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ interface Program {
   readonly name: string;
   readonly path: string;
   readonly expectError: boolean;
+  readonly fragment: boolean;
 }
 
 interface LevelResult {
@@ -37,6 +40,7 @@ interface LevelResult {
 interface Row {
   readonly program: string;
   readonly expectError: boolean;
+  readonly fragment: boolean;
   readonly O0: LevelResult;
   readonly O1: LevelResult;
   /** For an error file: the first diagnostic line. */
@@ -61,14 +65,16 @@ function collect(roots: readonly string[], scratch: string): Program[] {
     for (const file of files.sort()) {
       const name = `${basename(resolve(root))}/${relative(root, file)}`;
       if (file.endsWith('.ais')) {
-        programs.push({ name, path: file, expectError: file.split('/').includes('errors') });
+        const expectError = file.split('/').includes('errors') || readFileSync(file, 'utf8').includes('INTENTIONALLY BROKEN');
+        programs.push({ name, path: file, expectError, fragment: false });
         continue;
       }
       const blocks = [...readFileSync(file, 'utf8').matchAll(/^```ais[^\n]*\n([\s\S]*?)^```/gm)];
       blocks.forEach((m, i) => {
         const path = join(scratch, `${programs.length}.ais`);
-        writeFileSync(path, m[1] ?? '');
-        programs.push({ name: `${name}#${i + 1}`, path, expectError: false });
+        const text = m[1] ?? '';
+        writeFileSync(path, text);
+        programs.push({ name: `${name}#${i + 1}`, path, expectError: false, fragment: !/\bagent\s+[A-Za-z_]/.test(text) });
       });
     }
   }
@@ -80,8 +86,10 @@ function cli(args: readonly string[]): { status: number; stdout: string; stderr:
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The first error line of a diagnostic output (warnings come before it when they are earlier in the file). */
 function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '') ?? '';
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.find((l) => / error: /.test(l)) ?? lines[0] ?? '';
 }
 
 interface PlanJson {
@@ -105,14 +113,18 @@ function runLevel(p: Program, level: 'O0' | 'O1', scratch: string): LevelResult 
 }
 
 function check(p: Program, scratch: string): Row {
+  if (p.fragment) {
+    const skipped: LevelResult = { compiled: false };
+    return { program: p.name, expectError: false, fragment: true, O0: skipped, O1: skipped };
+  }
   if (p.expectError) {
     const r = cli(['compile', p.path]);
     const diagnostic = firstLine(r.stderr);
     const ok = r.status === 1 && /^[^:]+:\d+:\d+: /.test(diagnostic);
     const level: LevelResult = { compiled: !ok, ...(ok ? {} : { error: `expected a diagnostic and exit 1, got exit ${r.status}` }) };
-    return { program: p.name, expectError: true, O0: level, O1: level, diagnostic };
+    return { program: p.name, expectError: true, fragment: false, O0: level, O1: level, diagnostic };
   }
-  return { program: p.name, expectError: false, O0: runLevel(p, 'O0', scratch), O1: runLevel(p, 'O1', scratch) };
+  return { program: p.name, expectError: false, fragment: false, O0: runLevel(p, 'O0', scratch), O1: runLevel(p, 'O1', scratch) };
 }
 
 function cell(r: LevelResult): string {
@@ -130,10 +142,11 @@ function main(argv: readonly string[]): number {
   }
   const scratch = mkdtempSync(join(tmpdir(), 'apxm-corpus-'));
   try {
-    const rows = collect(roots, scratch).map((p) => check(p, scratch));
+    const all = collect(roots, scratch).map((p) => check(p, scratch));
+    const rows = all.filter((r) => !r.fragment);
     const good = (r: Row): boolean => (r.expectError ? !r.O0.compiled : r.O0.ran === true && r.O1.ran === true);
     if (json) {
-      process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(all, null, 2) + '\n');
     } else {
       for (const r of rows) {
         const status = good(r) ? 'ok  ' : 'FAIL';
@@ -144,7 +157,8 @@ function main(argv: readonly string[]): number {
           if (error !== undefined) process.stdout.write(`       ${error}\n`);
         }
       }
-      process.stdout.write(`\n${rows.filter(good).length} of ${rows.length} programs pass\n`);
+      for (const r of all.filter((x) => x.fragment)) process.stdout.write(`--   ${r.program}\n       a fragment of statements (no agent): not a program, for apxm either\n`);
+      process.stdout.write(`\n${rows.filter(good).length} of ${rows.length} programs pass (${all.length - rows.length} fragments not counted)\n`);
     }
     return rows.every(good) ? 0 : 1;
   } finally {
