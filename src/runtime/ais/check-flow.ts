@@ -279,6 +279,7 @@ function checkCall(call: OpCall, ctx: FlowContext, owner: string): void {
     case 'llm': {
       const template = args[0] ?? call.named?.find((n) => n.name.name === 'prompt')?.value;
       if (template === undefined) diags.error(call.op.span, `${op} needs a template argument`);
+      else if (op === 'verify' && args.length < 2 && call.named?.some((n) => n.name.name === 'prompt') !== true) diags.error(call.op.span, 'verify takes a claim and the evidence, then an optional template: verify(claim, evidence[, template])');
       else if (args.length === 1 && template.kind === 'string' && template.value.trim() === '') {
         diags.error(template.span, `${op} has an empty template and no context`);
       }

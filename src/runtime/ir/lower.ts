@@ -140,7 +140,7 @@ export function lowerProgram(
             ...(budget?.kind === 'string' ? { max_tokens: Number(budget.value) } : {}),
             ...(model?.kind === 'string' ? { model: model.value } : {}),
           };
-          const all = prompt === undefined ? args : [arg(prompt), ...args];
+          const all = prompt === undefined ? apxmArgs(kind.op, call.args, args) : [arg(prompt), ...args];
           return { op: { kind: 'llm', op: kind.op, args: all, ...(Object.keys(options).length > 0 ? { options } : {}) }, name: kind.op };
         }
         case 'print':
@@ -326,6 +326,29 @@ function agentDeclarations(agents: readonly Agent[], sourceText: string): { agen
     if (Object.keys(ir).length > 0) out[a.name.name] = ir;
   }
   return Object.keys(out).length === 0 ? {} : { agents: out };
+}
+
+const labelled = (label: string, a: Arg): Arg => normalizeArg([{ text: label }, ...a]);
+
+/**
+ * apxm's meaning of the arguments of three LLM ops (the template first, then context, for the others):
+ * - `verify(claim, evidence[, template])`: the template (or a plain instruction) first, then the claim and the evidence, labelled;
+ * - `plan(goal, ctx…)`: the first argument is the goal;
+ * - `reflect("trace", ctx…)`: a string first argument names what to reflect on (apxm: a trace id), it is no instruction.
+ */
+function apxmArgs(op: string, exprs: readonly Expr[], args: readonly Arg[]): Arg[] {
+  const [first = [], second = [], third, ...rest] = args;
+  switch (op) {
+    case 'verify':
+      if (args.length < 2) return [...args];
+      return [third ?? [{ text: 'Check the claim against the evidence.' }], labelled('Claim: ', first), labelled('Evidence: ', second), ...rest];
+    case 'plan':
+      return [labelled('Goal: ', first), ...args.slice(1)];
+    case 'reflect':
+      return exprs[0]?.kind === 'string' ? [labelled('Trace: ', first), ...args.slice(1)] : [...args];
+    default:
+      return [...args];
+  }
 }
 
 /**

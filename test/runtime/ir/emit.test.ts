@@ -68,7 +68,7 @@ describe('emit ir', () => {
       '  %3 = ask "Reply to the user\'s message", $message, %0, %1, %2 ; Assistant.main:ask->reply @ 12:5',
       '  %4 = umem[stm] $message + "\\n" + %3 [effect] ; Assistant.main:umem @ 13:5',
       '  %5 = umem[episodic] $message + "\\n" + %3 [after %2] [effect] ; Assistant.main:umem @ 14:5',
-      '  %6 = reflect "Extract any lasting fact about the user", $message [effect] ; Assistant.main:reflect->fact @ 15:5',
+      '  %6 = reflect "Trace: Extract any lasting fact about the user", $message [effect] ; Assistant.main:reflect->fact @ 15:5',
       '  %7 = umem[facts:ltm] %6 [effect] ; Assistant.main:umem @ 16:5',
     ]);
     expect(text).toContain('@entry flow Assistant.main(user, message) {\n');

@@ -22,7 +22,7 @@ describe('inlining', () => {
     ]);
     expect(nodes.map((n) => n.pos.line)).toEqual([13, 14, 21, 6]); // each node keeps its own statement
     // Critic.review(goal, findings): its params became the caller's values.
-    expect(nodes[2]!.op).toMatchObject({ args: [[{ text: 'Find weaknesses in these findings for the goal' }], [{ param: 'goal' }], [{ ref: 1 }]] });
+    expect(nodes[2]!.op).toMatchObject({ args: [[{ text: 'Trace: Find weaknesses in these findings for the goal' }], [{ param: 'goal' }], [{ ref: 1 }]] });
     // The caller's refs to the calls now read the callees' return values.
     expect(nodes[3]!.op).toMatchObject({ args: [expect.anything(), [{ param: 'goal' }], [{ ref: 1 }], [{ ref: 2 }]] });
     expect(examplePlan('agents', 'O1').flows['Coordinator.main']!.nodes.some((n) => n.op.kind === 'call')).toBe(false);

@@ -8,10 +8,23 @@ describe('lowering one statement at a time', () => {
   it.each(['ask', 'think', 'reason', 'plan', 'reflect', 'verify'] as const)('lowers %s to an llm node with the template first', (op) => {
     const flow = entryFlow(planOf(program(`    ${op}("Do " + x, x) -> r\n    return r`)));
     expect(flow.nodes).toHaveLength(1);
-    expect(flow.nodes[0]!.op).toEqual({ kind: 'llm', op, args: [[{ text: 'Do ' }, { param: 'x' }], [{ param: 'x' }]] });
+    // apxm's meanings: plan's first argument is the goal; verify takes (claim, evidence[, template]).
+    const args =
+      op === 'plan' ? [[{ text: 'Goal: Do ' }, { param: 'x' }], [{ param: 'x' }]]
+      : op === 'verify' ? [[{ text: 'Check the claim against the evidence.' }], [{ text: 'Claim: Do ' }, { param: 'x' }], [{ text: 'Evidence: ' }, { param: 'x' }]]
+      : [[{ text: 'Do ' }, { param: 'x' }], [{ param: 'x' }]];
+    expect(flow.nodes[0]!.op).toEqual({ kind: 'llm', op, args });
     // apxm's memory-writing operations run even when nothing reads them.
     expect(flow.nodes[0]!.effect).toBe(['think', 'reason', 'plan', 'reflect'].includes(op));
     expect(flow.output).toEqual([{ ref: 0 }]);
+  });
+
+  it("gives reflect's string first argument apxm's meaning (what to reflect on), and verify's third the template", () => {
+    const flow = entryFlow(planOf(program('    reflect("run-42", x) -> a\n    verify(a, x, "Is it consistent?") -> b\n    return b')));
+    expect(flow.nodes.map((n) => n.op)).toEqual([
+      { kind: 'llm', op: 'reflect', args: [[{ text: 'Trace: run-42' }], [{ param: 'x' }]] },
+      { kind: 'llm', op: 'verify', args: [[{ text: 'Is it consistent?' }], [{ text: 'Claim: ' }, { ref: 0 }], [{ text: 'Evidence: ' }, { param: 'x' }]] },
+    ]);
   });
 
   it('flattens a concatenation into parts and merges adjacent literals', () => {
