@@ -1,7 +1,7 @@
 import type { LanguageModelMiddleware, ToolSet } from 'ai';
 import type { Usage } from '../meter/index.js';
 import { MeteredCall, PartialResponse, StreamError } from '../proxy/metered-call.js';
-import { callScope, defaultMeter } from './metering-fetch.js';
+import { callScope } from './metering-fetch.js';
 import type { ObserveOptions } from './metering-fetch.js';
 
 export { defaultMeter } from './metering-fetch.js';
@@ -147,8 +147,11 @@ function errorName(error: unknown): string {
 
 /**
  * Wraps an AI SDK tool set so each tool's `execute` is measured as a tool call (its name,
- * duration, success or the error, which still reaches the SDK) on the current run.
- * Returns a new tool set of the same type; tools without `execute` are kept as they are.
+ * duration, success or the error, which still reaches the SDK) on the current run, or, outside
+ * one, on a run of its own (as the LLM calls of `flowmeterMiddleware` are). A tool whose
+ * `execute` streams (an async generator yielding preliminary results) keeps streaming: the
+ * call lasts from the first pull to the last item. Returns a new tool set of the same type;
+ * tools without `execute` are kept as they are.
  *
  * ```ts
  * await generateText({ model, tools: observeTools({ weather }, { meter }), prompt });
@@ -162,16 +165,60 @@ export function observeTools<T extends ToolSet>(tools: T, options: ObserveOption
       out[name] = tool;
       continue;
     }
-    out[name] = {
-      ...tool,
-      execute: (input: unknown, execution: unknown): unknown => {
-        const meter = options.meter ?? defaultMeter();
-        const run = meter.current();
-        // Outside a run a tool call is made but not measured, as with `meter.toolCall`.
-        if (run === undefined) return execute(input, execution);
-        return run.toolCall(name, () => execute(input, execution));
-      },
-    };
+    out[name] = { ...tool, execute: (input: unknown, execution: unknown): unknown => measuredExecute(name, () => execute(input, execution), options) };
   }
   return out as T;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+}
+
+function measuredExecute(name: string, execute: () => unknown, options: ObserveOptions): unknown {
+  const scope = callScope(options, 'ai-sdk');
+  let result: unknown;
+  try {
+    result = execute();
+  } catch (err) {
+    // A synchronous throw is a measured, failed call too; the SDK gets it as a rejection.
+    result = Promise.reject(err);
+  }
+  if (!isAsyncIterable(result)) {
+    return scope.run.toolCall(name, () => result).then(
+      (value) => {
+        scope.end(undefined);
+        return value;
+      },
+      (err: unknown) => {
+        scope.end(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      },
+    );
+  }
+  return streamedTool(name, result, scope);
+}
+
+/**
+ * Passes a streaming tool's items through as the SDK pulls them; the tool call lasts from the
+ * first pull to the last item, or fails with the generator's error. A consumer that stops
+ * early ends the call there, as a success.
+ */
+async function* streamedTool(name: string, source: AsyncIterable<unknown>, scope: ReturnType<typeof callScope>): AsyncGenerator<unknown> {
+  let settle: ((err: unknown) => void) | undefined;
+  const measured = scope.run
+    .toolCall(name, () => new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err)))))
+    .then(
+      () => scope.end(undefined),
+      (err: unknown) => scope.end(err instanceof Error ? err : new Error(String(err))),
+    );
+  let failure: unknown;
+  try {
+    for await (const item of source) yield item;
+  } catch (err) {
+    failure = err ?? new Error('the tool failed');
+    throw err;
+  } finally {
+    settle?.(failure);
+    await measured;
+  }
 }

@@ -18,6 +18,8 @@ interface Node {
   readonly stepId: string | undefined;
   /** Set on the outermost LangChain run when it opened a flowmeter run of its own. */
   readonly ownsRun: boolean;
+  /** Settles when each call below the outermost node is recorded; the root's list is shared by its tree. */
+  readonly records: Promise<unknown>[];
   step?: StepTimer;
   call?: MeteredCall;
   firstTokenSeen?: boolean;
@@ -102,25 +104,31 @@ export class FlowmeterCallbackHandler extends BaseCallbackHandler {
     const parent = parentRunId === undefined ? undefined : this.#nodes.get(parentRunId);
     let node: Node;
     if (parent !== undefined) {
-      node = { run: parent.run, stepId: stepId ?? parent.stepId, ownsRun: false };
+      node = { run: parent.run, stepId: stepId ?? parent.stepId, ownsRun: false, records: parent.records };
     } else {
       const scope = callScope(this.#options, runName ?? 'langchain');
-      node = { run: scope.run, stepId, ownsRun: scope.own };
+      node = { run: scope.run, stepId, ownsRun: scope.own, records: [] };
     }
     this.#nodes.set(runId, node);
     return node;
   }
 
-  #close(runId: string, err: Error | undefined): void {
+  /**
+   * Ends a LangChain run. The outermost one, when it opened a run of its own, ends that run
+   * once every call below it is recorded; the handler returns that promise, and LangChain
+   * awaits it (`awaitHandlers`), so the run has ended when `invoke` returns.
+   */
+  #close(runId: string, err: Error | undefined): Promise<void> | undefined {
     const node = this.#nodes.get(runId);
-    if (node === undefined) return;
+    if (node === undefined) return undefined;
     this.#nodes.delete(runId);
-    node.step?.end(err === undefined, err?.message);
-    if (node.ownsRun) {
-      const run = node.run;
-      // A run of its own ends once its calls are recorded (each in a promise callback).
-      setImmediate(() => run.flowEnd(err === undefined, err?.name));
-    }
+    // LangGraph's interrupt() (and a Command to a parent graph) leave a node by throwing: a
+    // pause that resumes later, not a failure.
+    const failure = err !== undefined && !isGraphPause(err) ? err : undefined;
+    node.step?.end(failure === undefined, failure?.message);
+    if (!node.ownsRun) return undefined;
+    const run = node.run;
+    return Promise.allSettled(node.records).then(() => void run.flowEnd(failure === undefined, failure?.name));
   }
 
   override handleChainStart(_chain: Serialized, _inputs: unknown, runId: string, fourth?: string, _tags?: string[], metadata?: Record<string, unknown>, seventh?: string, eighth?: string): void {
@@ -137,12 +145,12 @@ export class FlowmeterCallbackHandler extends BaseCallbackHandler {
     if (isStep) node.step = node.run.stepTimer(graphNode);
   }
 
-  override handleChainEnd(_outputs: unknown, runId: string): void {
-    this.#close(runId, undefined);
+  override handleChainEnd(_outputs: unknown, runId: string): Promise<void> | undefined {
+    return this.#close(runId, undefined);
   }
 
-  override handleChainError(err: Error, runId: string): void {
-    this.#close(runId, err);
+  override handleChainError(err: Error, runId: string): Promise<void> | undefined {
+    return this.#close(runId, err);
   }
 
   override handleChatModelStart(llm: Serialized, _messages: unknown, runId: string, parentRunId?: string, extraParams?: Record<string, unknown>, _tags?: string[], metadata?: Record<string, unknown>, runName?: string): void {
@@ -163,6 +171,7 @@ export class FlowmeterCallbackHandler extends BaseCallbackHandler {
       { model, provider, streaming: params.stream === true, usage: 'none', ...(node.stepId === undefined ? {} : { stepId: node.stepId }), ...(this.#options.phase === undefined ? {} : { phase: this.#options.phase }) },
       () => undefined,
     );
+    node.records.push(node.call.recorded);
   }
 
   override handleLLMNewToken(token: string, _idx: unknown, runId: string): void {
@@ -170,19 +179,21 @@ export class FlowmeterCallbackHandler extends BaseCallbackHandler {
     // The first token with content: a stream opens with an empty role chunk.
     if (node?.call === undefined || node.firstTokenSeen === true || token === '') return;
     node.firstTokenSeen = true;
+    // `.stream()` on a model built without `streaming: true` streams all the same: tokens tell.
+    node.call.meta.streaming = true;
     node.call.firstToken();
   }
 
-  override handleLLMEnd(output: LLMResult, runId: string): void {
+  override handleLLMEnd(output: LLMResult, runId: string): Promise<void> | undefined {
     const node = this.#nodes.get(runId);
     node?.call?.end(usageOf(output), undefined, servedModel(output));
-    this.#close(runId, undefined);
+    return this.#close(runId, undefined);
   }
 
-  override handleLLMError(err: Error, runId: string): void {
+  override handleLLMError(err: Error, runId: string): Promise<void> | undefined {
     const node = this.#nodes.get(runId);
     node?.call?.end(undefined, err, undefined);
-    this.#close(runId, err);
+    return this.#close(runId, err);
   }
 
   override handleToolStart(tool: Serialized, _input: string, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, runName?: string): void {
@@ -194,16 +205,23 @@ export class FlowmeterCallbackHandler extends BaseCallbackHandler {
     });
     node.tool = { end };
     // The meter hands the failure back; it has been recorded by then.
-    node.run.toolCall(name, () => done, node.stepId === undefined ? {} : { stepId: node.stepId }).catch(() => undefined);
+    node.records.push(node.run.toolCall(name, () => done, node.stepId === undefined ? {} : { stepId: node.stepId }).catch(() => undefined));
   }
 
-  override handleToolEnd(_output: unknown, runId: string): void {
+  override handleToolEnd(_output: unknown, runId: string): Promise<void> | undefined {
     this.#nodes.get(runId)?.tool?.end(undefined);
-    this.#close(runId, undefined);
+    return this.#close(runId, undefined);
   }
 
-  override handleToolError(err: Error, runId: string): void {
+  override handleToolError(err: Error, runId: string): Promise<void> | undefined {
     this.#nodes.get(runId)?.tool?.end(err);
-    this.#close(runId, err);
+    return this.#close(runId, err);
   }
+}
+
+/** LangGraph's control-flow exceptions: `interrupt()` (GraphInterrupt, NodeInterrupt) and a Command to a parent graph. */
+const GRAPH_PAUSES: ReadonlySet<string> = new Set(['GraphInterrupt', 'NodeInterrupt', 'ParentCommand', 'GraphBubbleUp']);
+
+function isGraphPause(err: Error): boolean {
+  return GRAPH_PAUSES.has(err.name) || GRAPH_PAUSES.has(err.constructor.name);
 }

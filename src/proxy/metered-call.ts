@@ -32,7 +32,8 @@ export interface CallMeta {
   readonly provider: string;
   readonly phase?: string;
   readonly stepId?: string;
-  readonly streaming: boolean;
+  /** Read when the call is recorded: a caller that learns late that the answer streamed may set it. */
+  streaming: boolean;
   readonly usage: 'none';
 }
 

@@ -156,3 +156,67 @@ describe('observeTools', () => {
     expect(tools.weather.inputSchema).toBe(weather.inputSchema);
   });
 });
+
+describe('observeTools beyond a plain execute', () => {
+  it('keeps a streaming tool streaming and measures it from the first pull to the last item', async () => {
+    const tools = observeTools(
+      {
+        progress: tool({
+          description: 'reports progress',
+          inputSchema: z.object({ steps: z.number() }),
+          async *execute({ steps }) {
+            for (let i = 1; i <= steps; i++) {
+              await new Promise((r) => setTimeout(r, 10));
+              yield `step ${i}`;
+            }
+          },
+        }),
+      },
+      { meter },
+    );
+    const result = await meter.runSettled({ flowId: 'streaming-tool' }, async () => {
+      const items: unknown[] = [];
+      const out = tools.progress.execute!({ steps: 3 }, { toolCallId: 't1', messages: [] }) as AsyncIterable<unknown>;
+      for await (const item of out) items.push(item);
+      return items;
+    });
+    expect(result.ok && result.value).toEqual(['step 1', 'step 2', 'step 3']);
+    await meter.flush();
+    const calls = sink.ofKind('tool_call').filter((c) => c.run_id === result.event!.run_id);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ tool: 'progress', success: true });
+    expect(calls[0]!.duration_ms).toBeGreaterThanOrEqual(25);
+  });
+
+  it('records a streaming tool that fails, and the error still reaches the caller', async () => {
+    const tools = observeTools(
+      {
+        broken: tool({
+          inputSchema: z.object({}),
+          async *execute() {
+            yield 'first';
+            throw new RangeError('ran out');
+          },
+        }),
+      },
+      { meter },
+    );
+    const result = await meter.runSettled({ flowId: 'streaming-tool-error' }, async () => {
+      for await (const item of tools.broken.execute!({}, { toolCallId: 't2', messages: [] }) as AsyncIterable<unknown>) void item;
+    });
+    expect(result.ok).toBe(false);
+    expect((result as { error: Error }).error).toBeInstanceOf(RangeError);
+    await meter.flush();
+    const calls = sink.ofKind('tool_call').filter((c) => c.run_id === result.event!.run_id);
+    expect(calls).toMatchObject([{ tool: 'broken', success: false, error: 'ran out' }]);
+  });
+
+  it('measures a tool called outside any run as a run of its own', async () => {
+    const tools = observeTools({ echo: tool({ inputSchema: z.object({ text: z.string() }), execute: ({ text }) => Promise.resolve(text) }) }, { meter, flowId: 'loose-tools' });
+    const before = sink.ofKind('run_finished').length;
+    expect(await tools.echo.execute!({ text: 'hi' }, { toolCallId: 't3', messages: [] })).toBe('hi');
+    await meter.flush();
+    const runs = sink.ofKind('run_finished').slice(before);
+    expect(runs.map((r) => [r.event.flow_id, r.event.tool_calls, r.event.outcome])).toEqual([['loose-tools', 1, 'success']]);
+  });
+});

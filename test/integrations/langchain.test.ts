@@ -1,5 +1,5 @@
 import { tool } from '@langchain/core/tools';
-import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
+import { Annotation, END, MemorySaver, START, StateGraph, interrupt } from '@langchain/langgraph';
 import { ChatOpenAI } from '@langchain/openai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -98,7 +98,7 @@ describe('FlowmeterCallbackHandler with LangChain.js', () => {
     const before = sink.ofKind('run_finished').length;
     const out = await graph.invoke({ question: 'hi' }, { callbacks: [handler] });
     expect(out.checked).toBe(true);
-    await new Promise((resolve) => setImmediate(resolve));
+    // The graph's own run has ended by the time invoke returns: no waiting for a later tick.
     await meter.flush();
     const runs = sink.ofKind('run_finished').slice(before);
     expect(runs).toHaveLength(1);
@@ -108,6 +108,42 @@ describe('FlowmeterCallbackHandler with LangChain.js', () => {
     expect(steps.map((s) => s.step_id)).toEqual(['respond', 'check']);
     const calls = sink.ofKind('llm_call').filter((c) => c.run_id === run.run_id);
     expect(calls[0]!.step_id).toBe('respond');
+  });
+
+  it('records .stream() on a model built without the streaming option as a streamed call', async () => {
+    const handler = new FlowmeterCallbackHandler({ meter });
+    // No `streaming` field at all (an explicit `streaming: false` turns .stream() into invoke).
+    const model = new ChatOpenAI({ model: MODEL, apiKey: 'sk-test', maxRetries: 0, configuration: { baseURL: `${upstream.url}/v1`, defaultHeaders: { 'x-mock-chunks': '3', 'x-mock-chunk-delay-ms': '5' } } });
+    const { run } = await inRun(async () => {
+      let text = '';
+      for await (const chunk of await model.stream('hi', { callbacks: [handler] })) text += chunk.text;
+      return text;
+    });
+    const calls = sink.ofKind('llm_call').filter((c) => c.run_id === run.run_id);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.streaming).toBe(true);
+    expect(calls[0]!.ttft_ms).not.toBeNull();
+  });
+
+  it('treats a LangGraph interrupt() as a pause, not a failed step or run', async () => {
+    const handler = new FlowmeterCallbackHandler({ meter, flowId: 'approval' });
+    const State = Annotation.Root({ draft: Annotation<string>(), approved: Annotation<string>() });
+    const graph = new StateGraph(State)
+      .addNode('write', () => ({ draft: 'v1' }))
+      .addNode('approve', () => ({ approved: interrupt<string, string>('approve the draft?') }))
+      .addEdge(START, 'write')
+      .addEdge('write', 'approve')
+      .addEdge('approve', END)
+      .compile({ checkpointer: new MemorySaver() });
+    const before = sink.ofKind('run_finished').length;
+    const out = await graph.invoke({ draft: '' }, { callbacks: [handler], configurable: { thread_id: 't1' } });
+    expect(out.draft).toBe('v1');
+    await meter.flush();
+    const runs = sink.ofKind('run_finished').slice(before);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.event).toMatchObject({ flow_id: 'approval', outcome: 'success', error_type: null });
+    const steps = sink.ofKind('step_finished').filter((s) => s.run_id === runs[0]!.event.run_id);
+    expect(steps.map((s) => [s.step_id, s.success])).toEqual([['write', true], ['approve', true]]);
   });
 
   it('keeps two concurrent invocations apart', async () => {
