@@ -181,7 +181,7 @@ function measuredExecute(name: string, execute: () => unknown, options: ObserveO
     result = execute();
   } catch (err) {
     // A synchronous throw is a measured, failed call too; the SDK gets it as a rejection.
-    result = Promise.reject(err);
+    result = Promise.reject(asError(err));
   }
   if (!isAsyncIterable(result)) {
     return scope.run.toolCall(name, () => result).then(
@@ -190,7 +190,7 @@ function measuredExecute(name: string, execute: () => unknown, options: ObserveO
         return value;
       },
       (err: unknown) => {
-        scope.end(err instanceof Error ? err : new Error(String(err)));
+        scope.end(asError(err));
         throw err;
       },
     );
@@ -206,10 +206,10 @@ function measuredExecute(name: string, execute: () => unknown, options: ObserveO
 async function* streamedTool(name: string, source: AsyncIterable<unknown>, scope: ReturnType<typeof callScope>): AsyncGenerator<unknown> {
   let settle: ((err: unknown) => void) | undefined;
   const measured = scope.run
-    .toolCall(name, () => new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err)))))
+    .toolCall(name, () => new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(asError(err))))))
     .then(
       () => scope.end(undefined),
-      (err: unknown) => scope.end(err instanceof Error ? err : new Error(String(err))),
+      (err: unknown) => scope.end(asError(err)),
     );
   let failure: unknown;
   try {

@@ -194,7 +194,7 @@ describe('observeTools beyond a plain execute', () => {
         broken: tool({
           inputSchema: z.object({}),
           async *execute() {
-            yield 'first';
+            yield await Promise.resolve('first');
             throw new RangeError('ran out');
           },
         }),
