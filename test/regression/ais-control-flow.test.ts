@@ -195,6 +195,13 @@ describe('calls inside expressions, the pipe, switch on a call, parallel', () =>
     expect(diagnostics(text)).toEqual(['3:5: error: a loop whose block returns must be the last statement of its block: move what follows into it, or return after it']);
   });
 
+  it('says one thing for blocks nested too deep, and never overflows the stack', () => {
+    const deep = `agent A {\n  flow main(x: str) {\n${'if (x) { '.repeat(20_000)}${'} '.repeat(20_000)}\n  }\n}\n`;
+    expect(diagnostics(deep)).toEqual([expect.stringMatching(/^3:\d+: error: blocks nested more than 100 deep: move the inner part into a flow of its own$/)]);
+    const chain = `agent A {\n  flow main(x: str) {\n${'if (x == "a") { print("a") } else '.repeat(5_000)}{ print("z") }\n  }\n}\n`;
+    expect(diagnostics(chain)[0]).toMatch(/error: blocks nested more than 100 deep/);
+  });
+
   it('says one thing for calls nested too deep', () => {
     const text = `agent A {\n  flow main() {\n    print(${'ask('.repeat(150)}"x"${')'.repeat(150)})\n  }\n}\n`;
     const d = diagnostics(text);

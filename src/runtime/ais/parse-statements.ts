@@ -41,8 +41,32 @@ const COMPARE_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>
 /** Calls hoisted out of the expressions of the statement being parsed, in evaluation order. */
 type Hoisted = Statement[];
 
+/** How deep blocks (if, loop, try, parallel) may nest: deeper is a mistake, and would exhaust the stack. */
+export const MAX_BLOCK_DEPTH = 100;
+let blockDepth = 0;
+
 /** Parses `{ statements }`; `owner` names what the block closes in a missing-brace error (`flow "main"`). */
 export function parseBlock(c: TokenCursor, owner: string): Statement[] {
+  return nested(c, () => parseBlockAt(c, owner));
+}
+
+/** One level of block nesting (a braced block, a brace-less one, an `else if`), bounded by MAX_BLOCK_DEPTH. */
+function nested<T>(c: TokenCursor, parse: () => T): T {
+  if (blockDepth >= MAX_BLOCK_DEPTH) {
+    // One error, then skip the rest of the nest: its braces balance back to this level.
+    const at = c.peek().span;
+    c.recoverTo(new Set());
+    return c.fail(`blocks nested more than ${MAX_BLOCK_DEPTH} deep: move the inner part into a flow of its own`, at);
+  }
+  blockDepth++;
+  try {
+    return parse();
+  } finally {
+    blockDepth--;
+  }
+}
+
+function parseBlockAt(c: TokenCursor, owner: string): Statement[] {
   c.expect('{');
   const body: Statement[] = [];
   for (;;) {
@@ -75,9 +99,11 @@ export function parseBlock(c: TokenCursor, owner: string): Statement[] {
 /** A block in braces, or apxm's single statement without them. */
 function parseInnerBlock(c: TokenCursor, owner: string): Statement[] {
   if (c.at('{')) return parseBlock(c, owner);
-  const stmts = parseStatement(c);
-  c.eat(';');
-  return stmts;
+  return nested(c, () => {
+    const stmts = parseStatement(c);
+    c.eat(';');
+    return stmts;
+  });
 }
 
 /** One statement, preceded by the calls hoisted out of its expressions. */
@@ -216,7 +242,7 @@ function parseIf(c: TokenCursor, h: Hoisted): Statement {
   const then = parseInnerBlock(c, 'the if block');
   if (c.eat('else') === undefined) return { kind: 'if', cond, then, span: joinSpans(start, c.previousSpan()) };
   // `else if (…)` is an else block holding one if; its condition's calls run only in that block.
-  const otherwise = c.at('if') ? parseStatement(c) : parseInnerBlock(c, 'the else block');
+  const otherwise = c.at('if') ? nested(c, () => parseStatement(c)) : parseInnerBlock(c, 'the else block');
   return { kind: 'if', cond, then, else: otherwise, span: joinSpans(start, c.previousSpan()) };
 }
 
