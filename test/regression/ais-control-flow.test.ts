@@ -276,7 +276,34 @@ agent Summarizer {
         handlers: [{ event: 'Message', params: ['text'], guard: 'text != ""', statements: 2 }],
       },
     });
-    expect(renderIrText(plan)).toContain(';   on Message { text } if (text != "") => 2 statements (kept, not run)');
+    expect(renderIrText(plan)).toContain(';   on Message { text } if (text != "") => 2 statements (runs as flow "on Message" when a message reaches it)');
+  });
+
+  it('runs the recipient\'s on Message handler when it has one, guard and all', async () => {
+    const text = `agent Desk {
+  @entry flow main(q: str) -> str {
+    communicate("Helper", "local", q) -> answer
+    return "desk: " + answer
+  }
+}
+agent Helper {
+  on Message { text, priority } if (text != "") => {
+    return ask("Help with " + text + priority)
+  }
+  flow unused() { print("never") }
+}
+`;
+    expect(diagnostics(text)).toEqual([]);
+    for (const level of ['O0', 'O1'] as const) {
+      const plan = planOf(text, level);
+      expect(Object.keys(plan.flows)).toContain('Helper.on Message');
+      const r = await run(text, level, { 'Help with tides': 'tide tables' }, { q: 'tides' });
+      expect(r.result.output).toBe('desk: tide tables');
+      const empty = await run(text, level, {}, { q: '' });
+      // The guard fails: the handler runs nothing and answers "".
+      expect(empty.result.output).toBe('desk: ');
+      expect(empty.prompts).toEqual([]);
+    }
   });
 
   it('checks a handler like a flow', () => {

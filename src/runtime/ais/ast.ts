@@ -248,3 +248,20 @@ export function blockMayReturn(stmt: Statement): boolean {
     }
   }
 }
+
+const handlerFlows = new WeakMap<Handler, Flow>();
+
+/**
+ * A handler as the flow a message runs: named `on Event`, its fields its parameters, its
+ * body guarded by `if (guard) { … }` when it has one (a message that fails the guard runs
+ * nothing and answers ""). The same object every time, so lowering meets it once.
+ */
+export function handlerFlow(handler: Handler): Flow {
+  let flow = handlerFlows.get(handler);
+  if (flow === undefined) {
+    const body: readonly Statement[] = handler.guard === undefined ? handler.body : [{ kind: 'if', cond: handler.guard, then: handler.body, span: handler.span }];
+    flow = { kind: 'flow', name: { name: `on ${handler.event.name}`, span: handler.event.span }, entry: false, params: handler.params, body, span: handler.span };
+    handlerFlows.set(handler, flow);
+  }
+  return flow;
+}

@@ -321,7 +321,7 @@ function checkCall(call: OpCall, ctx: FlowContext, owner: string): void {
     case 'flow': {
       const target = ctx.index.agents.get(kind.agent);
       const agentName = call.agent!;
-      const targetFlow = target?.flows.get(kind.flow);
+      const targetFlow = target?.flows.get(kind.flow) ?? target?.handlers.get(kind.flow);
       if (target === undefined) diags.error(agentName.span, `unknown agent "${kind.agent}"`);
       else if (targetFlow === undefined) diags.error(call.op.span, `agent "${kind.agent}" has no flow "${kind.flow}"`);
       else {

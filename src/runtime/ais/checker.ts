@@ -20,11 +20,13 @@
  *   flow of the only agent that has a single flow (apxm's files rely on both), or else the
  *   only flow named `main`. No way to tell is an error, reported only when nothing else is.
  * - `communicate("Agent", protocol, message)` (or `recipient:`, `protocol:`, `message:`) to
- *   an agent of the program runs that agent's @entry flow (or its only flow) in process with
- *   the message as its argument: it is rewritten to `Agent.flow(message)`. To any other
- *   recipient it is a tool call named `communicate` (simulated in a dry run).
- * - Agent-level declarations (`context:`, `discoverable:`, `goals`, `beliefs`, `on` handlers)
- *   are checked and kept in the plan; handler bodies are checked like flows.
+ *   an agent of the program runs, in process, that agent's `on Message` handler, else its
+ *   @entry flow, else its only flow, else its only handler, with the message as the first
+ *   parameter: it is rewritten to `Agent.flow(message)` (a handler is the flow `on Message`,
+ *   its guard an `if` around its body). To any other recipient it is a tool call named
+ *   `communicate` (simulated in a dry run).
+ * - Agent-level declarations (`context:`, `discoverable:`, `goals`, `beliefs`) are checked
+ *   and kept in the plan; handler bodies are checked like flows.
  * - Memory spaces in `qmem`/`umem` are string literals: "stm", "ltm", "episodic" (any case)
  *   or a name declared in the agent's `memory { name: TIER }` block. Tiers: STM/LTM/EPISODIC.
  * - Parameter and type names are not checked: every AIS value is a string at run time.
@@ -130,10 +132,11 @@ export function forEachCall(stmts: readonly Statement[], fn: (call: OpCall) => v
   }
 }
 
-/** The flow a message to `agent` runs: its @entry flow, else its only flow. */
+/** What a message to `agent` runs: its `on Message` handler, else its @entry flow, else its only flow, else its only handler. */
 export function messageTarget(agent: AgentIndex): Flow | undefined {
   const flows = [...agent.flows.values()];
-  return flows.find((f) => f.entry) ?? (flows.length === 1 ? flows[0] : undefined);
+  const handlers = [...agent.handlers.values()];
+  return agent.handlers.get('on Message') ?? flows.find((f) => f.entry) ?? (flows.length === 1 ? flows[0] : undefined) ?? (handlers.length === 1 ? handlers[0] : undefined);
 }
 
 /**
@@ -167,13 +170,15 @@ function resolveCommunicate(call: OpCall, index: Index, diags: DiagnosticBag): v
   if (agent === undefined) return;
   const target = messageTarget(agent);
   if (target === undefined) {
-    diags.error(recipient.span, `agent "${recipient.value}" has no @entry flow (or single flow) for a message to run`);
+    diags.error(recipient.span, `agent "${recipient.value}" has nothing a message can run: give it an on Message handler or an @entry flow`);
     return;
   }
   // communicate(recipient, protocol, message) or communicate(recipient, message).
   const rest = named.has('recipient') ? call.args : call.args.slice(1);
   const message: Expr | undefined = named.get('message') ?? (rest.length >= 2 ? rest[1] : rest[0]);
-  const args = target.params.length === 0 || message === undefined ? [] : [message];
+  // The message is the first parameter (a handler's first field); the others are empty.
+  const empty = (): Expr => ({ kind: 'string', value: '', span: call.span });
+  const args = target.params.map((_, i) => (i === 0 && message !== undefined ? message : empty()));
   const rewritten = call as { agent?: Name; op: Name; args: readonly Expr[]; named?: unknown };
   rewritten.agent = { name: recipient.value, span: recipient.span };
   rewritten.op = { name: target.name.name, span: call.op.span };

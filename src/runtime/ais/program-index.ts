@@ -7,12 +7,15 @@
  * resolve calls against it.
  */
 import type { Agent, Capability, Flow, MemoryEntry, Program, Span } from './ast.js';
+import { handlerFlow } from './ast.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { isBuiltinOp, isMemorySpace } from './ops.js';
 
 export interface AgentIndex {
   readonly agent: Agent;
   readonly flows: ReadonlyMap<string, Flow>;
+  /** The agent's handlers as flows (`handlerFlow`), by their names (`on Message`). */
+  readonly handlers: ReadonlyMap<string, Flow>;
   readonly capabilities: ReadonlyMap<string, Capability>;
   readonly tools: ReadonlySet<string>;
   readonly memory: ReadonlyMap<string, MemoryEntry>;
@@ -74,5 +77,6 @@ function indexAgent(agent: Agent, diags: DiagnosticBag): AgentIndex {
       diags.error(e.tier.span, `unknown memory tier "${e.tier.name}": expected STM, LTM or EPISODIC`);
     }
   }
-  return { agent, flows, capabilities, tools, memory };
+  const handlers = firstWins(agent.declarations.handlers.map(handlerFlow), (f) => f.name, 'handler', diags);
+  return { agent, flows, handlers, capabilities, tools, memory };
 }

@@ -46,7 +46,7 @@ export function renderIrText(plan: Plan): string {
     if (d.discoverable !== undefined) lines.push(`;   discoverable ${d.discoverable.join(', ')}`);
     for (const g of d.goals ?? []) lines.push(`;   goal ${g.name ?? ''}${g.name === undefined ? '' : ': '}${JSON.stringify(g.description)}${g.priority === undefined ? '' : ` priority ${g.priority}`}`);
     for (const [name, value] of Object.entries(d.beliefs ?? {})) lines.push(`;   belief ${name} = ${JSON.stringify(value)}`);
-    for (const h of d.handlers ?? []) lines.push(`;   on ${h.event} { ${h.params.join(', ')} }${h.guard === undefined ? '' : ` if (${h.guard})`} => ${h.statements} statement${h.statements === 1 ? '' : 's'} (kept, not run)`);
+    for (const h of d.handlers ?? []) lines.push(`;   on ${h.event} { ${h.params.join(', ')} }${h.guard === undefined ? '' : ` if (${h.guard})`} => ${h.statements} statement${h.statements === 1 ? '' : 's'} (runs as flow "on ${h.event}" when a message reaches it)`);
   }
   if (plan.passes.length > 0) {
     lines.push('', '; passes');

@@ -19,7 +19,7 @@
  *   are known; the checker guarantees there are no cycles.
  */
 import type { Agent, Cond, Expr, Flow, OpCall, Param, Span, Statement } from '../ais/ast.js';
-import { blockMayReturn } from '../ais/ast.js';
+import { blockMayReturn, handlerFlow } from '../ais/ast.js';
 import { isHoistedName } from '../ais/parse-statements.js';
 import type { CheckedProgram } from '../ais/checker.js';
 import type { Diagnostic } from '../ais/diagnostics.js';
@@ -170,7 +170,7 @@ export function lowerProgram(
         }
         case 'flow': {
           const calleeAgent = agents.get(kind.agent);
-          const calleeFlow = calleeAgent?.flows.find((f) => f.name.name === kind.flow);
+          const calleeFlow = calleeAgent === undefined ? undefined : flowNamed(calleeAgent, kind.flow);
           if (calleeAgent === undefined || calleeFlow === undefined) throw internal(`unknown flow ${kind.agent}.${kind.flow}`);
           lowerFlow(calleeAgent, calleeFlow);
           const callee = `${kind.agent}.${kind.flow}`;
@@ -386,6 +386,11 @@ function blockReads(stmts: readonly Statement[]): string[] {
   return names;
 }
 
+/** An agent's flow by name, or its handler (`on Message`) as the flow a message runs. */
+function flowNamed(agent: Agent, name: string): Flow | undefined {
+  return agent.flows.find((f) => f.name.name === name) ?? agent.declarations.handlers.map(handlerFlow).find((f) => f.name.name === name);
+}
+
 /** Every cross-agent call in a flow, in source order (switch cases and defaults included). */
 function flowCalls(flow: Flow): OpCall[] {
   const calls: OpCall[] = [];
@@ -426,7 +431,7 @@ function callOrder(entry: { readonly agent: Agent; readonly flow: Flow }, agents
     const kind = classifyCall(call);
     if (kind.kind !== 'flow') continue;
     const agent = agents.get(kind.agent);
-    const flow = agent?.flows.find((f) => f.name.name === kind.flow);
+    const flow = agent === undefined ? undefined : flowNamed(agent, kind.flow);
     if (agent === undefined || flow === undefined || seen.has(flow)) continue;
     seen.add(flow);
     stack.push({ agent, flow, calls: flowCalls(flow), next: 0 });

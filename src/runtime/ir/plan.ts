@@ -151,7 +151,7 @@ export interface AgentDeclarationsIr {
   readonly discoverable?: readonly string[];
   readonly goals?: readonly { readonly name?: string; readonly description: string; readonly priority?: number }[];
   readonly beliefs?: Readonly<Record<string, string>>;
-  /** `on Event { fields } if (guard) => …`: kept, not run (a message runs the agent's entry flow). */
+  /** `on Event { fields } if (guard) => …`, as written; `communicate` runs one as the flow `Agent.on Event`. */
   readonly handlers?: readonly { readonly event: string; readonly params: readonly string[]; readonly guard?: string; readonly statements: number }[];
 }
 
