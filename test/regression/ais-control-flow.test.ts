@@ -306,6 +306,20 @@ agent Helper {
     }
   });
 
+  it("reads apxm's goal forms, and a bad entry costs that entry, not the agent", () => {
+    const text = 'agent A {\n  goals { a: "first" priority 2; b: "second" (3), c(priority: 1, description: "third"), d(5) }\n  flow main() { print("x") }\n}\n';
+    expect(planOf(text).agents?.A?.goals).toEqual([
+      { name: 'a', description: 'first', priority: 2 },
+      { name: 'b', description: 'second', priority: 3 },
+      { name: 'c', description: 'third', priority: 1 },
+      { name: 'd', description: '', priority: 5 },
+    ]);
+    expect(diagnostics('agent A {\n  goals { g, h: "x" }\n  beliefs { b }\n  flow main() { print("x") }\n}\n')).toEqual([
+      '2:12: error: expected \':\' or \'(\' after goal "g", found \',\'',
+      "3:15: error: expected '=', found '}'",
+    ]);
+  });
+
   it('checks a handler like a flow', () => {
     const text = 'agent A {\n  on Message { a } if (b == "x") => { print(c) }\n  flow main() { print("x") }\n}\n';
     expect(diagnostics(text)).toEqual([

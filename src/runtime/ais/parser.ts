@@ -173,6 +173,27 @@ function parseMemory(c: TokenCursor): Memory {
   return { kind: 'memory', entries, span: joinSpans(start, c.previousSpan()) };
 }
 
+const ENTRY_STOPS: ReadonlySet<string> = new Set([',']);
+
+/**
+ * The entries of a `{ … }` declaration block, separated by `,` or `;` (or nothing): a bad
+ * entry is reported and skipped to the next separator, so the block's `}` still closes it
+ * and not the agent.
+ */
+function entries(c: TokenCursor, entry: () => void): void {
+  while (!c.at('}') && c.peek().kind !== 'eof') {
+    const before = c.index;
+    try {
+      entry();
+    } catch (e) {
+      if (!(e instanceof SyntaxAbort)) throw e;
+      c.recoverTo(ENTRY_STOPS);
+    }
+    if (c.eat(',') === undefined) c.eat(';');
+    if (c.index === before) c.next();
+  }
+}
+
 function parseContext(c: TokenCursor): StringLit {
   c.next();
   c.expect(':');
@@ -202,7 +223,7 @@ function parseGoals(c: TokenCursor): Goal[] {
   c.next();
   c.expect('{');
   const goals: Goal[] = [];
-  while (!c.at('}') && c.peek().kind !== 'eof') {
+  entries(c, () => {
     const name = c.expectName('a goal name');
     let description = '';
     let priority: number | undefined;
@@ -232,8 +253,7 @@ function parseGoals(c: TokenCursor): Goal[] {
       c.fail(`expected ':' or '(' after goal "${name.name}", found ${describe(c.peek())}`);
     }
     goals.push({ name, description, ...(priority === undefined ? {} : { priority }), span: joinSpans(name.span, c.previousSpan()) });
-    if (c.eat(',') === undefined) c.eat(';');
-  }
+  });
   c.expect('}');
   return goals;
 }
@@ -243,7 +263,7 @@ function parseBeliefs(c: TokenCursor): Belief[] {
   c.next();
   c.expect('{');
   const beliefs: Belief[] = [];
-  while (!c.at('}') && c.peek().kind !== 'eof') {
+  entries(c, () => {
     const name = c.expectName('a belief name');
     if (c.eat(':') === undefined) c.expect('=');
     if (c.peek().kind === 'ident' && c.peek().text === 'from') c.next();
@@ -251,8 +271,7 @@ function parseBeliefs(c: TokenCursor): Belief[] {
     if (t.kind !== 'string' && t.kind !== 'number' && t.kind !== 'ident') c.fail(`expected the belief's value, found ${describe(t)}`);
     c.next();
     beliefs.push({ name, value: t.kind === 'string' ? restoreBraces(t.text) : t.text, span: joinSpans(name.span, t.span) });
-    if (c.eat(',') === undefined) c.eat(';');
-  }
+  });
   c.expect('}');
   return beliefs;
 }
