@@ -46,8 +46,12 @@ beforeAll(async () => {
   collector = await startCollector({ store, port: 0, token: TOKEN, render: () => '# no metrics\n', tickMs: 200 });
   // An agent in "another process": it writes no files of its own and sends everything to the collector.
   meter = createMeter({ runsDir: false, store: false, log: false, env: {}, prices: PRICES, collector: { url: collector.url, token: TOKEN }, sinks: [sink], onRunEnd: ({ event }) => finished.push(event) });
+  // Runs are listed by start time to the millisecond: start each in a millisecond of its own.
+  const nextMs = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 3));
   await makeRun('support', 'web', 3);
+  await nextMs();
   await makeRun('support', 'web', 1, true);
+  await nextMs();
   await makeRun('billing', 'batch', 2);
   await meter.flush();
 });
