@@ -187,10 +187,12 @@ export class PostgresStore implements Store {
   async #migrate(): Promise<void> {
     const client = await this.#pool.connect();
     try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
       await client.query('BEGIN');
-      // One migrator at a time across processes; the others find the work done.
+      // One migrator at a time across processes; the others find the work done. The schema
+      // is made under the lock too: two CREATE SCHEMA IF NOT EXISTS at once can both miss it
+      // and one then fails on pg_namespace's unique index.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`flowmeter.migrate.${this.#schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
       const tables = await client.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, [this.#schema]);
       const names = tables.rows.map((r) => r.table_name);
       const hasMeta = names.includes(META_TABLE);
