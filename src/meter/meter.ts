@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
 import { context as otelContext, trace as otelTrace } from '@opentelemetry/api';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
 import { UNSERIALIZABLE, capName, invalidCost, jsonAttributes } from '../model/index.js';
@@ -21,6 +20,7 @@ import { Diagnostics } from './diagnostics.js';
 import type { DiagnosticsSnapshot } from './diagnostics.js';
 import { MeterConfigError, errorType, outcomeOfError } from './errors.js';
 import type { FailureSource } from './errors.js';
+import { randomHex } from './random-hex.js';
 import { trackForExit, untrackForExit } from './exit-hook.js';
 import { Exposition } from './exposition.js';
 import { SystemMetrics } from '../export/system-metrics.js';
@@ -81,13 +81,13 @@ const swallow = (): void => undefined;
 function newRunId(): string {
   // Sortable by start time in a folder listing, unique by the random tail.
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return `${stamp}_${randomBytes(6).toString('hex')}`;
+  return `${stamp}_${randomHex(6)}`;
 }
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 function newTraceId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 
 /** The OpenTelemetry span active in the caller's context, if there is a valid one. */
