@@ -1,7 +1,8 @@
 /**
  * The worker side of JsonlThreadSink: an ordinary JsonlSink, fed the batches the main
- * thread posts, in the order it posted them. The files are written by the very code that
- * writes them on the event loop, so their contents cannot differ.
+ * thread posts (one message per turn of its event loop), each on its own and in order.
+ * The files are written by the very code that writes them on the event loop, so their
+ * contents cannot differ.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { JsonlSink } from './jsonl.js';
@@ -22,13 +23,15 @@ const sink = new JsonlSink({ ...options, onError: (err) => port.postMessage({ ty
 port.on('message', (message: ToThread) => {
   switch (message.type) {
     case 'write':
-      try {
-        sink.write(message.events);
-      } finally {
-        // Counted even when the batch failed: the main thread waits on this at exit.
-        Atomics.add(done, 0, 1);
-        Atomics.notify(done, 0);
+      for (const batch of message.batches) {
+        try {
+          sink.write(batch);
+        } finally {
+          // Counted even when the batch failed: the main thread waits on this at exit.
+          Atomics.add(done, 0, 1);
+        }
       }
+      Atomics.notify(done, 0);
       break;
     case 'flush':
       // Messages arrive in order: every batch posted before this one is written, and its errors sent.

@@ -14,7 +14,7 @@ export interface ThreadSetup {
   readonly written: SharedArrayBuffer;
 }
 
-export type ToThread = { readonly type: 'write'; readonly events: readonly FlowEvent[] } | { readonly type: 'flush'; readonly id: number } | { readonly type: 'close' };
+export type ToThread = { readonly type: 'write'; readonly batches: readonly (readonly FlowEvent[])[] } | { readonly type: 'flush'; readonly id: number } | { readonly type: 'close' };
 
 export interface ThreadError {
   readonly message: string;
@@ -63,7 +63,11 @@ export class JsonlThreadSink implements Sink {
   private readonly written = new Int32Array(new SharedArrayBuffer(4));
   private worker: Worker | undefined;
   private fallback: JsonlSink | undefined;
+  /** Batches handed to `write`, posted or not. */
   private posted = 0;
+  /** This turn's batches, posted together at its end: one message per turn of the event loop, not per batch. */
+  private outbox: (readonly FlowEvent[])[] = [];
+  private scheduled = false;
   /** Batches the last completed flush covered. */
   private flushedUpTo = 0;
   private nextFlushId = 0;
@@ -85,13 +89,25 @@ export class JsonlThreadSink implements Sink {
       return;
     }
     if (this.fallback !== undefined) return this.fallback.write(events);
-    const message: ToThread = { type: 'write', events };
-    this.start().postMessage(message);
+    this.outbox.push(events);
     this.posted++;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.post);
+    }
     if (this.posted - Atomics.load(this.written, 0) > MAX_BEHIND) return this.flush();
   }
 
+  private readonly post = (): void => {
+    this.scheduled = false;
+    if (this.outbox.length === 0 || this.fallback !== undefined) return;
+    const message: ToThread = { type: 'write', batches: this.outbox };
+    this.outbox = [];
+    this.start().postMessage(message);
+  };
+
   flush(): Promise<void> | void {
+    this.post();
     const worker = this.worker;
     if (worker === undefined || this.flushedUpTo === this.posted) return;
     const upTo = this.posted;
@@ -110,6 +126,7 @@ export class JsonlThreadSink implements Sink {
 
   /** Blocks until the worker has written every batch posted so far, or `timeoutMs` passed: for process exit, where nothing async runs. */
   settleSync(timeoutMs = 5_000): void {
+    this.post();
     if (this.worker === undefined) return;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
@@ -123,6 +140,7 @@ export class JsonlThreadSink implements Sink {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
+      this.post();
       const worker = this.worker;
       if (worker !== undefined) {
         // The worker closes its files and answers; then it is stopped (a loader may hold its event loop open).
@@ -184,6 +202,9 @@ export class JsonlThreadSink implements Sink {
     const lost = this.posted - Atomics.load(this.written, 0);
     reportError(this.onError, new Error(`the run files thread failed (${err instanceof Error ? err.message : String(err)}); ${lost} batches were not written; writing on the main thread from now on`));
     this.fallback = new JsonlSink(this.options);
+    // What was not posted yet is not lost: it is written here, in order.
+    for (const batch of this.outbox) this.fallback.write(batch);
+    this.outbox = [];
     const worker = this.worker;
     this.worker = undefined;
     void worker?.terminate();
