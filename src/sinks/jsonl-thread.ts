@@ -199,7 +199,7 @@ export class JsonlThreadSink implements Sink {
   /** The thread failed: count what it had not written, answer every waiter, and write on the event loop from now on. */
   private fail(err: unknown): void {
     if (this.fallback !== undefined) return;
-    const lost = this.posted - Atomics.load(this.written, 0);
+    const lost = this.posted - this.outbox.length - Atomics.load(this.written, 0);
     reportError(this.onError, new Error(`the run files thread failed (${err instanceof Error ? err.message : String(err)}); ${lost} batches were not written; writing on the main thread from now on`));
     this.fallback = new JsonlSink(this.options);
     // What was not posted yet is not lost: it is written here, in order.

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMeter, MeterConfigError } from '../../src/meter/index.js';
@@ -84,6 +85,21 @@ describe('JsonlThreadSink', () => {
     await sink.write([llmCall()]);
     expect(String(errors[0])).toMatch(/closed; dropped 1 events/);
     expect(readFileSync(join(dir, 'run-1', 'metrics.jsonl'), 'utf8')).toBe('');
+  });
+
+  it('goes on writing on the event loop when its thread dies, and says so once', async () => {
+    const errors: unknown[] = [];
+    const sink = new JsonlThreadSink({ runsDir: dir, onError: (err) => errors.push(err) });
+    await sink.write([runStarted(), llmCall()]);
+    await sink.flush();
+    const thread = (sink as unknown as { worker: Worker }).worker;
+    await thread.terminate();
+    await sink.write([llmCall({ phase: 'summary' }), runFinished()]);
+    await sink.flush();
+    expect(errors.map(String)).toEqual([expect.stringMatching(/thread failed .*; 0 batches were not written/)]);
+    expect(readFileSync(join(dir, 'run-1', 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(JSON.parse(readFileSync(join(dir, 'run-1', 'run.json'), 'utf8'))).toMatchObject({ run_id: 'run-1' });
+    await sink.close();
   });
 
   it('starts no thread for a sink that never writes', async () => {
