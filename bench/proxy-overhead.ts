@@ -22,6 +22,9 @@ import { withPeer } from './harness.js';
 
 const SECONDS = Number(process.env.FLOWMETER_BENCH_PROXY_SECONDS ?? 4);
 const ROUNDS = Number(process.env.FLOWMETER_BENCH_PROXY_ROUNDS ?? 3);
+// `bare`: the proxy's own cost (Prometheus only); `files`: the CLI's defaults, run folders and the SQLite store included.
+const MODE = process.env.FLOWMETER_BENCH_PROXY_MODE ?? 'bare';
+if (MODE !== 'bare' && MODE !== 'files') throw new Error(`FLOWMETER_BENCH_PROXY_MODE=${MODE}: use bare or files`);
 const RATES = [100, 500, 2000] as const;
 const UPSTREAM_LATENCY_MS = 5;
 const CHUNK_DELAY_MS = 5;
@@ -164,7 +167,7 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
   const upstream = await startRole(['upstream', String(UPSTREAM_LATENCY_MS), String(CHUNK_DELAY_MS)]);
   const children: Child[] = [upstream];
   try {
-    const flowmeter = await startRole(['flowmeter', upstream.url, 'bare']);
+    const flowmeter = await startRole(['flowmeter', upstream.url, MODE]);
     children.push(flowmeter);
     const portkey = await startPortkey();
     children.push(portkey);
@@ -215,7 +218,7 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
         }
       }
       const ms = (v: number): number => v * 1e6;
-      const note = `direct upstream latency ${UPSTREAM_LATENCY_MS} ms; failed requests: ${Object.entries(failed).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+      const note = `flowmeter ${MODE}; direct upstream latency ${UPSTREAM_LATENCY_MS} ms; failed requests: ${Object.entries(failed).map(([k, v]) => `${k} ${v}`).join(', ')}`;
       results.push(withPeer(`proxy added latency p50 @ ${rate} rps`, ms(median(added.flowmeter.p50)), 'Portkey gateway', ms(median(added.portkey.p50)), { ...(rate === 500 && { goal_ns: 300_000 }), note }));
       results.push(withPeer(`proxy added latency p99 @ ${rate} rps`, ms(median(added.flowmeter.p99)), 'Portkey gateway', ms(median(added.portkey.p99)), rate === 500 ? { goal_ns: 1_000_000 } : {}));
       if (added.flowmeter.cpu.length > 0 && added.portkey.cpu.length > 0) {

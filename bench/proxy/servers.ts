@@ -20,7 +20,7 @@ if (role === 'upstream') {
   // `bare`: the hot path and the audit queue with no file or store sink (Prometheus only);
   // `files`: the CLI's defaults, run folders and the SQLite store included.
   const dir = mkdtempSync(join(tmpdir(), 'flowmeter-bench-proxy-'));
-  const meter = b === 'files' ? createMeter({ runsDir: join(dir, 'runs'), log: false }) : createMeter({ runsDir: false, store: false, log: false });
+  const meter = b === 'files' ? createMeter({ runsDir: join(dir, 'runs'), fileWriter: 'thread', log: false }) : createMeter({ runsDir: false, store: false, log: false });
   const proxy = createProxy({ meter, upstreams: [`openai=${a ?? ''}`] });
   const server = await proxy.listen({ port: 0, addr: '127.0.0.1' });
   console.log(`READY ${server.url}`);

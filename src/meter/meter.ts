@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
 import { context as otelContext, trace as otelTrace } from '@opentelemetry/api';
 import type { FlowEvent, Outcome, RetryReason, RunEvent, RunMeta } from '../model/index.js';
 import { UNSERIALIZABLE, capName, invalidCost, jsonAttributes } from '../model/index.js';
@@ -7,6 +6,7 @@ import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
 import { StoreSink } from '../sinks/store.js';
+import { JsonlThreadSink } from '../sinks/jsonl-thread.js';
 import { CollectorSink } from '../sinks/collector.js';
 import { openStore } from '../store/open.js';
 import type { Sink } from '../sinks/index.js';
@@ -20,6 +20,7 @@ import { Diagnostics } from './diagnostics.js';
 import type { DiagnosticsSnapshot } from './diagnostics.js';
 import { MeterConfigError, errorType, outcomeOfError } from './errors.js';
 import type { FailureSource } from './errors.js';
+import { randomHex } from './random-hex.js';
 import { trackForExit, untrackForExit } from './exit-hook.js';
 import { Exposition } from './exposition.js';
 import { SystemMetrics } from '../export/system-metrics.js';
@@ -80,13 +81,13 @@ const swallow = (): void => undefined;
 function newRunId(): string {
   // Sortable by start time in a folder listing, unique by the random tail.
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return `${stamp}_${randomBytes(6).toString('hex')}`;
+  return `${stamp}_${randomHex(6)}`;
 }
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 function newTraceId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 
 /** The OpenTelemetry span active in the caller's context, if there is a valid one. */
@@ -125,6 +126,8 @@ export class Meter {
   private readonly core: MeterCore;
   private readonly exposition: Exposition | undefined;
   private readonly storeSink: StoreSink | undefined;
+  /** Set when run folders are written on a worker thread (`fileWriter: 'thread'`). */
+  private readonly fileThread: JsonlThreadSink | undefined;
   private closing: Promise<void> | undefined;
   private readonly runEndListeners: ((finish: RunFinish) => void)[] = [];
   private readonly system: SystemMetrics | undefined;
@@ -143,7 +146,11 @@ export class Meter {
       const onError = (name: string) => (err: unknown) => this.diag.sinkError(name, err);
       if (this.options.runsDir !== false) {
         // One pass writes metrics.jsonl and, by default, events.jsonl (see JsonlSink).
-        sinks.push(new JsonlSink({ runsDir: this.options.runsDir, eventLog: this.options.eventLog, onError: onError('jsonl') }));
+        const files = { runsDir: this.options.runsDir, eventLog: this.options.eventLog, onError: onError('jsonl') };
+        if (this.options.fileWriter === 'thread') {
+          this.fileThread = new JsonlThreadSink(files);
+          sinks.push(this.fileThread);
+        } else sinks.push(new JsonlSink(files));
       }
       if (this.options.log !== false) sinks.push(new LogSink({ ...this.options.log, onError: onError('log') }));
       const store = this.options.store;
@@ -183,6 +190,7 @@ export class Meter {
     if (this.enabled)
       trackForExit(this, () => {
         this.queue.drain();
+        this.fileThread?.settleSync(this.options.flushTimeoutMs);
         this.storeSink?.drainNow();
       });
   }
@@ -244,6 +252,8 @@ export class Meter {
       state.errorType = errorType(error);
     }
     const finish = handle.end(outcome);
+    // With the files written on a thread, `run()` still settles once they are on disk.
+    await this.fileThread?.flush();
     return { ...result, event: finish.event, summary: finish.summary };
   }
 

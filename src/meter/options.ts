@@ -37,6 +37,15 @@ export interface MeterOptions {
   readonly runsDir?: string | false;
   /** Also keep every event of a run in `<run_id>/events.jsonl` (the audit trail `flowmeter serve` reads). Default true when runsDir is set. */
   readonly eventLog?: boolean;
+  /**
+   * Where the run folders are written. `sync` (default): on the event loop as each batch
+   * arrives, so a run's files are complete when `run()` resolves or `flowEnd()` returns.
+   * `thread`: on a worker thread, for servers that end many runs a second (`flowmeter
+   * proxy`): the event loop never waits for the disk. The files are the same; `run()`,
+   * `flush()` and `close()` still resolve once they are written, and a normal exit waits
+   * for them. `flowEnd()` and `onRunEnd` listeners may see a run whose files are still being written.
+   */
+  readonly fileWriter?: 'sync' | 'thread';
   /** Structured logs (tier 3); `false` for none. Default logfmt to stderr (FLOWMETER_LOG_FORMAT, FLOWMETER_LOG_FILE). */
   readonly log?: LogOptions | false;
   /**
@@ -104,6 +113,7 @@ export interface ResolvedOptions {
   readonly store: StoreSetting;
   readonly retention: RetentionPolicy;
   readonly eventLog: boolean;
+  readonly fileWriter: 'sync' | 'thread';
   readonly log: Required<LogOptions> | false;
   readonly pricesFile: string | undefined;
   readonly profiles: readonly ProfileName[] | false;
@@ -159,6 +169,7 @@ export function resolveOptions(options: MeterOptions): ResolvedOptions {
     store: resolveStore(options.store, env.FLOWMETER_DB, runsDir),
     retention: resolveRetention(options.retention?.raw ?? env.FLOWMETER_RETAIN_RAW, options.retention?.rollups ?? env.FLOWMETER_RETAIN_ROLLUPS),
     eventLog: options.eventLog ?? true,
+    fileWriter: fileWriterOf(options.fileWriter),
     log,
     pricesFile: options.prices?.file ?? env.FLOWMETER_PRICES,
     profiles: resolveProfiles(options, env),
@@ -174,6 +185,12 @@ function envInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   if (!/^\d+$/.test(value.trim())) throw new MeterConfigError(`${name}=${value} is not a positive integer`);
   return Number(value.trim());
+}
+
+function fileWriterOf(value: unknown): 'sync' | 'thread' {
+  if (value === undefined) return 'sync';
+  if (value === 'sync' || value === 'thread') return value;
+  throw new MeterConfigError(`fileWriter must be 'sync' or 'thread', got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
 }
 
 function onFullOf(value: unknown): 'drop' | 'wait' {
