@@ -141,6 +141,33 @@ describe('loop', () => {
   }
 });
 
+describe('loop width', () => {
+  it('runs no more items at once than the run\'s LLM concurrency', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const provider: Provider = {
+      name: 'slow',
+      async complete(request: CompletionRequest) {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return { text: 'ok', model: request.model, usage: { inputTokens: 1, outputTokens: 1 } };
+      },
+    };
+    const text = `agent A {\n  flow main() {\n    loop (i in [${Array.from({ length: 12 }, (_, i) => `"${i}"`).join(', ')}]) { print(ask("item " + i)) }\n  }\n}\n`;
+    const printed: string[] = [];
+    const meter = createMeter({ runsDir: false, log: false, prometheus: false, store: false, env: {}, onWarning: () => undefined });
+    try {
+      const r = await runWorkflow({ plan: planOf(text, 'O1'), meter, provider, model: 'm', tools: new TestTools(), memory: () => new ListMemory(), inputs: {}, print: (t) => printed.push(t), llmConcurrency: 3 });
+      expect(r.ok).toBe(true);
+    } finally {
+      await meter.close();
+    }
+    expect(printed).toHaveLength(12);
+    expect(most).toBe(3);
+  });
+});
+
 describe('try / catch', () => {
   const TRY = `agent A {
   flow main(q: str) -> str {

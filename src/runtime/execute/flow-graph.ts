@@ -184,6 +184,9 @@ export function evalCond(cond: CondOp, values: ArgValues): boolean {
   }
 }
 
+/** Loop items in flight when the run sets no LLM or node concurrency. */
+const DEFAULT_LOOP_WIDTH = 64;
+
 const FALSY: ReadonlySet<string> = new Set(['', 'false', 'no', '0', 'null', 'none']);
 
 /** The items a loop runs over: a JSON array's elements (text as is, others as JSON), else the non-empty lines. */
@@ -218,7 +221,16 @@ async function execControl(env: ExecEnv, op: ControlOp, values: ArgValues, signa
       return block === undefined ? '' : runBlock(env, block, values, signal);
     }
     case 'loop': {
-      const results = await Promise.all(loopItems(renderArg(op.items, values)).map((item) => runBlock(env, op.body, values, signal, item)));
+      const items = loopItems(renderArg(op.items, values));
+      // Items run at once up to the run's LLM concurrency (--llm-concurrency), which bounds each
+      // graph: a loop over 10,000 lines must not open 10,000 graphs of requests together.
+      const width = Math.max(1, env.graph.perProvider?.[env.provider.name] ?? env.graph.concurrency ?? DEFAULT_LOOP_WIDTH);
+      const results: (string | Returned)[] = new Array<string | Returned>(items.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let i = next++; i < items.length; i = next++) results[i] = await runBlock(env, op.body, values, signal, items[i]);
+      };
+      await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
       // The first item (in list order) whose body returned returns from the flow.
       return results.find((r): r is Returned => r instanceof Returned) ?? JSON.stringify(results.map((r) => (r instanceof Returned ? r.text : r)));
     }
