@@ -1,7 +1,7 @@
 /**
  * A grammar fuzzer for the language's newer constructs: random programs (seeded) built from
  * asks, thinks, prints, lets, pipes, nested calls, if/else with and without returns, loops,
- * try/catch, switch on a call and flow calls, each compiled and run at -O0 and -O1 against a
+ * try/catch, switch on a call, flow calls and messages to a guarded handler, each compiled and run at -O0 and -O1 against a
  * provider that always answers the same word. With equal answers every value is equal at
  * both levels, so the optimizer must leave what a program does untouched: the same output,
  * the same prints in the same order, the same tool calls, and never more LLM requests.
@@ -77,9 +77,13 @@ class Generator {
         const v = this.name();
         out.push(`switch ask("pick " + ${this.pick(scope)}) { case "yes" => ask("y" + ${this.pick(scope)}) default => ask("n") } -> ${v}`);
         scope.push(v);
-      } else if (roll < 0.72) {
+      } else if (roll < 0.69) {
         const v = this.name();
         out.push(`Helper.twice(${this.value(scope)}) -> ${v}`);
+        scope.push(v);
+      } else if (roll < 0.72) {
+        const v = this.name();
+        out.push(`communicate("Peer", "local", ${this.value(scope)}) -> ${v}`);
         scope.push(v);
       } else if (depth > 0 && roll < 0.82) {
         const cond = this.pick([`${this.pick(scope)} == "yes"`, `${this.pick(scope)} != "yes"`, `${this.pick(scope)}`, `!(${this.pick(scope)} == "no") && ${this.pick(scope)}`]);
@@ -116,6 +120,12 @@ class Generator {
       '  flow twice(t: str) -> str {',
       '    ask("once " + t) -> a',
       '    return ask("twice " + a)',
+      '  }',
+      '}',
+      'agent Peer {',
+      '  on Message { text } if (text != "no") => {',
+      '    print("peer got " + text)',
+      '    return ask("peer " + text)',
       '  }',
       '}',
       '',
