@@ -8,7 +8,7 @@
  * runs and costs money, which is usually a mistake but not a wrong program.
  */
 import type { Cond, Expr, Flow, Handler, Name, OpCall, Param, Span, Statement, Switch, VarRef } from './ast.js';
-import { blockMayReturn } from './ast.js';
+import { blockMayReturn, handlerFlow } from './ast.js';
 import { isHoistedName } from './parse-statements.js';
 import type { AgentIndex, CallEdge, ProgramIndex } from './program-index.js';
 import type { DiagnosticBag } from './diagnostics.js';
@@ -35,27 +35,11 @@ export function checkFlow(flow: Flow, ctx: FlowContext): void {
 
 /** A handler's body is checked like a flow whose parameters are the message's fields. */
 export function checkHandler(handler: Handler, ctx: FlowContext): void {
-  const guardScope = new Set(handler.params.map((p) => p.name.name));
-  const useGuard = (e: Expr): void => {
-    for (const v of exprVars(e)) if (!guardScope.has(v.name)) ctx.diags.error(v.span, `undefined variable "${v.name}" in the guard of on ${handler.event.name}`);
-  };
-  const walkCond = (c: Cond): void => {
-    if (c.kind === 'truthy') useGuard(c.value);
-    else if (c.kind === 'compare') {
-      useGuard(c.left);
-      useGuard(c.right);
-    } else if (c.kind === 'logic') {
-      walkCond(c.left);
-      walkCond(c.right);
-    } else walkCond(c.value);
-  };
-  if (handler.guard !== undefined) walkCond(handler.guard);
-  checkBody(handler.params, handler.body, ctx, handlerName(handler));
-}
-
-/** How a handler is named among its agent's flows: `on Message`. */
-export function handlerName(handler: Handler): string {
-  return `on ${handler.event.name}`;
+  const fields = new Set(handler.params.map((p) => p.name.name));
+  for (const v of handler.guard === undefined ? [] : condVars(handler.guard)) {
+    if (!fields.has(v.name)) ctx.diags.error(v.span, `undefined variable "${v.name}" in the guard of on ${handler.event.name}`);
+  }
+  checkBody(handler.params, handler.body, ctx, handlerFlow(handler).name.name);
 }
 
 /** Every variable an expression reads. */
@@ -116,8 +100,8 @@ function checkBody(params: readonly Param[], body: readonly Statement[], ctx: Fl
     }
     scopes[scopes.length - 1]!.set(name.name, { name, param, used: false });
   };
-  const useExpr = (e: Expr): void => {
-    for (const v of exprVars(e)) {
+  const useVars = (vars: readonly VarRef[]): void => {
+    for (const v of vars) {
       const binding = lookup(v.name);
       if (binding !== undefined) {
         binding.used = true;
@@ -128,15 +112,11 @@ function checkBody(params: readonly Param[], body: readonly Statement[], ctx: Fl
       ctx.diags.error(v.span, `undefined variable "${v.name}"${hint}`);
     }
   };
-  const useCond = (c: Cond): void => {
-    if (c.kind === 'truthy') useExpr(c.value);
-    else if (c.kind === 'compare') {
-      useExpr(c.left);
-      useExpr(c.right);
-    } else if (c.kind === 'logic') {
-      useCond(c.left);
-      useCond(c.right);
-    } else useCond(c.value);
+  const useExpr = (e: Expr): void => useVars(exprVars(e));
+  /** A call's arguments, positional and named. */
+  const useArgs = (call: OpCall): void => {
+    call.args.forEach(useExpr);
+    call.named?.forEach((n) => useExpr(n.value));
   };
   const closeScope = (): void => {
     const scope = scopes.pop()!;
@@ -158,10 +138,8 @@ function checkBody(params: readonly Param[], body: readonly Statement[], ctx: Fl
   const block = (stmts: readonly Statement[], bind?: Name): void => {
     checkFollowers(stmts);
     scopes.push(new Map());
-    if (bind !== undefined) {
-      define(bind, true);
-      scopes[scopes.length - 1]!.get(bind.name)!.used = true;
-    }
+    // The loop variable is a parameter of the body: never reported as unused.
+    if (bind !== undefined) define(bind, true);
     stmts.forEach(checkStatement);
     closeScope();
   };
@@ -176,8 +154,7 @@ function checkBody(params: readonly Param[], body: readonly Statement[], ctx: Fl
     switch (stmt.kind) {
       case 'op':
         checkCall(stmt, ctx, owner);
-        stmt.args.forEach(useExpr);
-        stmt.named?.forEach((n) => useExpr(n.value));
+        useArgs(stmt);
         if (stmt.result !== undefined) define(stmt.result, false);
         return;
       case 'switch':
@@ -187,7 +164,7 @@ function checkBody(params: readonly Param[], body: readonly Statement[], ctx: Fl
         useExpr(stmt.value);
         return;
       case 'if':
-        useCond(stmt.cond);
+        useVars(condVars(stmt.cond));
         block(stmt.then);
         if (stmt.else !== undefined) block(stmt.else);
         return;
@@ -218,13 +195,11 @@ function checkBody(params: readonly Param[], body: readonly Statement[], ctx: Fl
       if (labels.has(c.label.value)) ctx.diags.error(c.label.span, `duplicate case ${JSON.stringify(c.label.value)}`);
       labels.add(c.label.value);
       checkCall(c.call, ctx, owner);
-      c.call.args.forEach(useExpr);
-      c.call.named?.forEach((n) => useExpr(n.value));
+      useArgs(c.call);
     }
     if (stmt.default !== undefined) {
       checkCall(stmt.default, ctx, owner);
-      stmt.default.args.forEach(useExpr);
-      stmt.default.named?.forEach((n) => useExpr(n.value));
+      useArgs(stmt.default);
     }
     if (stmt.result !== undefined) define(stmt.result, false);
   }

@@ -36,7 +36,7 @@ const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '
 
 /** A decoded string with its escaped braces made braces again. */
 export function restoreBraces(text: string): string {
-  return text.includes(ESCAPED_OPEN) || text.includes(ESCAPED_CLOSE) ? text.replaceAll(ESCAPED_OPEN, '{').replaceAll(ESCAPED_CLOSE, '}') : text;
+  return text.replaceAll(ESCAPED_OPEN, '{').replaceAll(ESCAPED_CLOSE, '}');
 }
 
 /** Most stray characters quoted in one error; the count says how many there were. */

@@ -26,7 +26,7 @@
  * `parallel { … }` is its statements: a dataflow graph runs whatever does not depend on
  * each other at once, and apxm does not scope names bound inside it.
  */
-import type { Cond, CompareOp, Expr, Name, NamedArg, OpCall, Return, Statement, StringLit, Switch, SwitchCase, VarRef } from './ast.js';
+import type { Cond, CompareOp, Expr, Name, NamedArg, OpCall, Return, Span, Statement, StringLit, Switch, SwitchCase, VarRef } from './ast.js';
 import { joinSpans } from './ast.js';
 import { restoreBraces } from './lexer.js';
 import type { TokenCursor } from './token-cursor.js';
@@ -43,27 +43,41 @@ type Hoisted = Statement[];
 
 /** How deep blocks (if, loop, try, parallel) may nest: deeper is a mistake, and would exhaust the stack. */
 export const MAX_BLOCK_DEPTH = 100;
-let blockDepth = 0;
+/** How deep calls, lists and parentheses may nest in one expression, for the same reason. */
+export const MAX_EXPR_DEPTH = 100;
 
-/** Parses `{ statements }`; `owner` names what the block closes in a missing-brace error (`flow "main"`). */
-export function parseBlock(c: TokenCursor, owner: string): Statement[] {
-  return nested(c, () => parseBlockAt(c, owner));
+/** A nesting depth the parser tracks while it descends. */
+interface Depth {
+  now: number;
+  readonly max: number;
+  /** The error when `max` is reached. */
+  readonly error: string;
+  /** Skip to where the nest closes before failing (blocks): one error for the whole nest. */
+  readonly skip: boolean;
 }
 
-/** One level of block nesting (a braced block, a brace-less one, an `else if`), bounded by MAX_BLOCK_DEPTH. */
-function nested<T>(c: TokenCursor, parse: () => T): T {
-  if (blockDepth >= MAX_BLOCK_DEPTH) {
-    // One error, then skip the rest of the nest: its braces balance back to this level.
+const blockDepth: Depth = { now: 0, max: MAX_BLOCK_DEPTH, error: `blocks nested more than ${MAX_BLOCK_DEPTH} deep: move the inner part into a flow of its own`, skip: true };
+const exprDepth: Depth = { now: 0, max: MAX_EXPR_DEPTH, error: `expression nested more than ${MAX_EXPR_DEPTH} deep: bind inner values to names first`, skip: false };
+
+/** `parse` one level deeper in `depth`, or one error when that is too deep. */
+function deeper<T>(c: TokenCursor, depth: Depth, parse: () => T): T {
+  if (depth.now >= depth.max) {
     const at = c.peek().span;
-    c.recoverTo(new Set());
-    return c.fail(`blocks nested more than ${MAX_BLOCK_DEPTH} deep: move the inner part into a flow of its own`, at);
+    // A block nest's braces balance back to this level: skip to there.
+    if (depth.skip) c.recoverTo(new Set());
+    return c.fail(depth.error, at);
   }
-  blockDepth++;
+  depth.now++;
   try {
     return parse();
   } finally {
-    blockDepth--;
+    depth.now--;
   }
+}
+
+/** Parses `{ statements }`; `owner` names what the block closes in a missing-brace error (`flow "main"`). */
+export function parseBlock(c: TokenCursor, owner: string): Statement[] {
+  return deeper(c, blockDepth, () => parseBlockAt(c, owner));
 }
 
 function parseBlockAt(c: TokenCursor, owner: string): Statement[] {
@@ -99,7 +113,7 @@ function parseBlockAt(c: TokenCursor, owner: string): Statement[] {
 /** A block in braces, or apxm's single statement without them. */
 function parseInnerBlock(c: TokenCursor, owner: string): Statement[] {
   if (c.at('{')) return parseBlock(c, owner);
-  return nested(c, () => {
+  return deeper(c, blockDepth, () => {
     const stmts = parseStatement(c);
     c.eat(';');
     return stmts;
@@ -111,11 +125,11 @@ export function parseStatement(c: TokenCursor): Statement[] {
   const h: Hoisted = [];
   const stmt = parseStatementInto(c, h);
   if (Array.isArray(stmt)) h.push(...stmt);
-  else if (stmt !== undefined) h.push(stmt);
+  else h.push(stmt);
   return h;
 }
 
-function parseStatementInto(c: TokenCursor, h: Hoisted): Statement | Statement[] | undefined {
+function parseStatementInto(c: TokenCursor, h: Hoisted): Statement | Statement[] {
   if (c.at('return')) return parseReturn(c, h);
   if (c.at('switch')) return parseSwitch(c, h);
   if (c.at('let')) return parseLet(c, h);
@@ -151,18 +165,23 @@ function stripResult(call: OpCall): OpCall {
 
 const HOISTED = /^call@\d+:\d+$/;
 
+/** The name a value hoisted from `span` is bound to. */
+function hoistedName(span: Span): Name {
+  return { name: `call@${span.line}:${span.col}`, span };
+}
+
 /** The names calls hoisted out of expressions are bound to: `call@line:col`, which no program can write. */
 export function isHoistedName(name: string): boolean {
   return HOISTED.test(name);
 }
 
 /** `let x = value` where value is not a call: a one-input `merge`, a pure node that passes its input on. */
-function bindValue(start: Name['span'], name: Name, value: Expr): OpCall {
+function bindValue(start: Span, name: Name, value: Expr): OpCall {
   return { kind: 'op', op: { name: 'merge', span: start }, args: [value], result: name, span: joinSpans(start, value.span) };
 }
 
 /** `return expr`; `return` alone returns nothing. A call in it is hoisted like any other. */
-function parseReturn(c: TokenCursor, h: Hoisted): Return | undefined {
+function parseReturn(c: TokenCursor, h: Hoisted): Return {
   const start = c.next().span;
   if (c.at('}') || c.at(';')) return { kind: 'return', value: { kind: 'string', value: '', span: start }, span: start };
   const value = parseExpr(c, h);
@@ -216,7 +235,7 @@ function parseSwitch(c: TokenCursor, h: Hoisted): Switch {
 /** A switch subject must be a variable in the switch node: any other expression is bound first, as `let` would. */
 function asVar(h: Hoisted, value: Expr): VarRef {
   if (value.kind === 'var') return value;
-  const name = { name: `call@${value.span.line}:${value.span.col}`, span: value.span };
+  const name = hoistedName(value.span);
   h.push(bindValue(value.span, name, value));
   return { kind: 'var', name: name.name, span: value.span };
 }
@@ -242,7 +261,7 @@ function parseIf(c: TokenCursor, h: Hoisted): Statement {
   const then = parseInnerBlock(c, 'the if block');
   if (c.eat('else') === undefined) return { kind: 'if', cond, then, span: joinSpans(start, c.previousSpan()) };
   // `else if (…)` is an else block holding one if; its condition's calls run only in that block.
-  const otherwise = c.at('if') ? nested(c, () => parseStatement(c)) : parseInnerBlock(c, 'the else block');
+  const otherwise = c.at('if') ? deeper(c, blockDepth, () => parseStatement(c)) : parseInnerBlock(c, 'the else block');
   return { kind: 'if', cond, then, else: otherwise, span: joinSpans(start, c.previousSpan()) };
 }
 
@@ -250,8 +269,7 @@ function parseLoop(c: TokenCursor, h: Hoisted): Statement {
   const start = c.next().span;
   c.expect('(');
   const variable = c.expectName('a loop variable');
-  if (!(c.peek().kind === 'ident' && c.peek().text === 'in')) c.fail(`expected 'in' after the loop variable, found ${describe(c.peek())}`);
-  c.next();
+  if (c.eat('in') === undefined) c.fail(`expected 'in' after the loop variable, found ${describe(c.peek())}`);
   const items = parseExpr(c, h);
   c.expect(')');
   const body = parseInnerBlock(c, 'the loop block');
@@ -278,20 +296,16 @@ export function parseCondition(c: TokenCursor): Cond {
   return cond;
 }
 
+/** `a || b` over `&&` over `!`: each level a left-associative chain of the one below. */
 function parseCond(c: TokenCursor, h: Hoisted): Cond {
-  let left = parseAnd(c, h);
-  while (c.eat('||') !== undefined) {
-    const right = parseAnd(c, h);
-    left = { kind: 'logic', op: '||', left, right, span: joinSpans(left.span, right.span) };
-  }
-  return left;
+  return parseChain(c, '||', () => parseChain(c, '&&', () => parseNot(c, h)));
 }
 
-function parseAnd(c: TokenCursor, h: Hoisted): Cond {
-  let left = parseNot(c, h);
-  while (c.eat('&&') !== undefined) {
-    const right = parseNot(c, h);
-    left = { kind: 'logic', op: '&&', left, right, span: joinSpans(left.span, right.span) };
+function parseChain(c: TokenCursor, op: '&&' | '||', operand: () => Cond): Cond {
+  let left = operand();
+  while (c.eat(op) !== undefined) {
+    const right = operand();
+    left = { kind: 'logic', op, left, right, span: joinSpans(left.span, right.span) };
   }
   return left;
 }
@@ -388,9 +402,9 @@ function parseCall(c: TokenCursor, h: Hoisted): OpCall {
 
 /** A call inside an expression: hoisted into `h`, and the expression reads its answer. */
 function hoistCall(call: OpCall, h: Hoisted): VarRef {
-  const name = `call@${call.span.line}:${call.span.col}`;
-  h.push({ ...call, result: { name, span: call.span } });
-  return { kind: 'var', name, span: call.span };
+  const result = hoistedName(call.span);
+  h.push({ ...call, result });
+  return { kind: 'var', name: result.name, span: call.span };
 }
 
 export function parseExpr(c: TokenCursor, h: Hoisted = []): Expr {
@@ -422,18 +436,8 @@ function parseSum(c: TokenCursor, h: Hoisted): Expr {
 
 const LITERAL_WORDS: Readonly<Record<string, string>> = { true: 'true', false: 'false', null: '' };
 
-/** How deep calls, lists and parentheses may nest in one expression: deeper is a mistake, and would exhaust the stack. */
-export const MAX_EXPR_DEPTH = 100;
-let exprDepth = 0;
-
 function parsePrimary(c: TokenCursor, h: Hoisted): Expr {
-  if (exprDepth >= MAX_EXPR_DEPTH) return c.fail(`expression nested more than ${MAX_EXPR_DEPTH} deep: bind inner values to names first`);
-  exprDepth++;
-  try {
-    return parsePrimaryAt(c, h);
-  } finally {
-    exprDepth--;
-  }
+  return deeper(c, exprDepth, () => parsePrimaryAt(c, h));
 }
 
 function parsePrimaryAt(c: TokenCursor, h: Hoisted): Expr {

@@ -176,15 +176,18 @@ function parseMemory(c: TokenCursor): Memory {
 const ENTRY_STOPS: ReadonlySet<string> = new Set([',']);
 
 /**
- * The entries of a `{ … }` declaration block, separated by `,` or `;` (or nothing): a bad
- * entry is reported and skipped to the next separator, so the block's `}` still closes it
- * and not the agent.
+ * `keyword { entry, entry; entry }`: the entries of a declaration block, separated by `,` or
+ * `;` (or nothing). A bad entry is reported and skipped to the next separator, so the block's
+ * `}` still closes it and not the agent.
  */
-function entries(c: TokenCursor, entry: () => void): void {
+function declarationBlock<T>(c: TokenCursor, entry: () => T): T[] {
+  c.next();
+  c.expect('{');
+  const out: T[] = [];
   while (!c.at('}') && c.peek().kind !== 'eof') {
     const before = c.index;
     try {
-      entry();
+      out.push(entry());
     } catch (e) {
       if (!(e instanceof SyntaxAbort)) throw e;
       c.recoverTo(ENTRY_STOPS);
@@ -192,16 +195,17 @@ function entries(c: TokenCursor, entry: () => void): void {
     if (c.eat(',') === undefined) c.eat(';');
     if (c.index === before) c.next();
   }
+  c.expect('}');
+  return out;
 }
 
 function parseContext(c: TokenCursor): StringLit {
   c.next();
   c.expect(':');
-  const t = c.peek();
-  if (t.kind !== 'string') return c.fail(`expected the agent's context as a string, found ${describe(t)}`);
-  c.next();
+  const span = c.peek().span;
+  const value = expectString(c, 'the agent\'s context as a string');
   if (c.eat(';') === undefined) c.eat(',');
-  return { kind: 'string', value: restoreBraces(t.text), span: t.span };
+  return { kind: 'string', value, span };
 }
 
 function expectNumber(c: TokenCursor, what: string): number {
@@ -220,17 +224,13 @@ function expectString(c: TokenCursor, what: string): string {
 
 /** apxm's goal forms: `name: "…" priority 2`, `name: "…" (2)`, `name(priority: 2, description: "…")`, `name(2)`. */
 function parseGoals(c: TokenCursor): Goal[] {
-  c.next();
-  c.expect('{');
-  const goals: Goal[] = [];
-  entries(c, () => {
+  return declarationBlock(c, (): Goal => {
     const name = c.expectName('a goal name');
     let description = '';
     let priority: number | undefined;
     if (c.eat(':') !== undefined) {
       description = expectString(c, 'the goal\'s description');
-      if (c.peek().kind === 'ident' && c.peek().text === 'priority') {
-        c.next();
+      if (c.eat('priority') !== undefined) {
         priority = expectNumber(c, 'a numeric priority');
       } else if (c.eat('(') !== undefined) {
         priority = expectNumber(c, 'a numeric priority');
@@ -252,28 +252,21 @@ function parseGoals(c: TokenCursor): Goal[] {
     } else {
       c.fail(`expected ':' or '(' after goal "${name.name}", found ${describe(c.peek())}`);
     }
-    goals.push({ name, description, ...(priority === undefined ? {} : { priority }), span: joinSpans(name.span, c.previousSpan()) });
+    return { name, description, ...(priority === undefined ? {} : { priority }), span: joinSpans(name.span, c.previousSpan()) };
   });
-  c.expect('}');
-  return goals;
 }
 
 /** `beliefs { name: value }` (or `name = value`, `name: from value`): the value as written. */
 function parseBeliefs(c: TokenCursor): Belief[] {
-  c.next();
-  c.expect('{');
-  const beliefs: Belief[] = [];
-  entries(c, () => {
+  return declarationBlock(c, (): Belief => {
     const name = c.expectName('a belief name');
     if (c.eat(':') === undefined) c.expect('=');
-    if (c.peek().kind === 'ident' && c.peek().text === 'from') c.next();
+    c.eat('from');
     const t = c.peek();
     if (t.kind !== 'string' && t.kind !== 'number' && t.kind !== 'ident') c.fail(`expected the belief's value, found ${describe(t)}`);
     c.next();
-    beliefs.push({ name, value: t.kind === 'string' ? restoreBraces(t.text) : t.text, span: joinSpans(name.span, t.span) });
+    return { name, value: t.kind === 'string' ? restoreBraces(t.text) : t.text, span: joinSpans(name.span, t.span) };
   });
-  c.expect('}');
-  return beliefs;
 }
 
 /** `on Message { a, b: str } if (cond) => { … }`; a body that is an expression returns it. */
