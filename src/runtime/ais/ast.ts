@@ -265,3 +265,35 @@ export function handlerFlow(handler: Handler): Flow {
   }
   return flow;
 }
+
+/** Every call in a list of statements, nested blocks and switch cases included. */
+export function forEachCall(stmts: readonly Statement[], fn: (call: OpCall) => void): void {
+  for (const stmt of stmts) {
+    switch (stmt.kind) {
+      case 'op':
+        fn(stmt);
+        break;
+      case 'switch':
+        for (const c of stmt.cases) fn(c.call);
+        if (stmt.default !== undefined) fn(stmt.default);
+        break;
+      case 'if':
+        forEachCall(stmt.then, fn);
+        if (stmt.else !== undefined) forEachCall(stmt.else, fn);
+        break;
+      case 'loop':
+        forEachCall(stmt.body, fn);
+        break;
+      case 'try':
+        forEachCall(stmt.body, fn);
+        forEachCall(stmt.catchBody, fn);
+        break;
+      case 'return':
+        break;
+      default: {
+        const never: never = stmt;
+        return never;
+      }
+    }
+  }
+}

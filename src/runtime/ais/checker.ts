@@ -32,7 +32,8 @@
  * - Parameter and type names are not checked: every AIS value is a string at run time.
  * - Unused parameters are fine (an entry's inputs are the caller's choice); unused results warn.
  */
-import type { Agent, Expr, Flow, Name, OpCall, Program, Statement } from './ast.js';
+import type { Agent, Expr, Flow, Name, OpCall, Program } from './ast.js';
+import { forEachCall } from './ast.js';
 import { isBuiltinOp } from './ops.js';
 import { checkCycles } from './check-cycles.js';
 import { checkFlow, checkHandler } from './check-flow.js';
@@ -98,38 +99,6 @@ function implicitEntry(index: Index): EntryPoint | undefined {
   if (singles.length === 1) return singles[0];
   const mains = all.filter((e) => e.flow.name.name === 'main');
   return mains.length === 1 ? mains[0] : undefined;
-}
-
-/** Every call in a list of statements, nested blocks and switch cases included. */
-export function forEachCall(stmts: readonly Statement[], fn: (call: OpCall) => void): void {
-  for (const stmt of stmts) {
-    switch (stmt.kind) {
-      case 'op':
-        fn(stmt);
-        break;
-      case 'switch':
-        for (const c of stmt.cases) fn(c.call);
-        if (stmt.default !== undefined) fn(stmt.default);
-        break;
-      case 'if':
-        forEachCall(stmt.then, fn);
-        if (stmt.else !== undefined) forEachCall(stmt.else, fn);
-        break;
-      case 'loop':
-        forEachCall(stmt.body, fn);
-        break;
-      case 'try':
-        forEachCall(stmt.body, fn);
-        forEachCall(stmt.catchBody, fn);
-        break;
-      case 'return':
-        break;
-      default: {
-        const never: never = stmt;
-        return never;
-      }
-    }
-  }
 }
 
 /** What a message to `agent` runs: its `on Message` handler, else its @entry flow, else its only flow, else its only handler. */

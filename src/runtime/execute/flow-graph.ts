@@ -15,6 +15,7 @@ import { Returned, asText, fusedMessages, llmMessages, renderArg } from './promp
 import { isRecord } from '../tools/input.js';
 import type { ExecEnv } from './env.js';
 import { runFlow } from './run-flow.js';
+import type { FlowRun } from './run-flow.js';
 
 /** A `switch` whose subject matched no case and that has no default (or whose default then runs). */
 export class NoCaseMatchedError extends Error {
@@ -136,17 +137,8 @@ function execLeaf(env: ExecEnv, op: LeafOp, values: ArgValues, signal: AbortSign
       return env.memory.query(op.space, op.store, render(op.args, 0, values));
     case 'umem':
       return Promise.resolve(env.memory.update(op.space, op.store, render(op.args, 0, values))).then(() => '');
-    case 'call': {
-      const callee = env.plan.flows[op.callee];
-      if (callee === undefined) throw new Error(`call to ${op.callee}, which is not in the plan`);
-      const args = Object.fromEntries(callee.params.map((p, i) => [p, render(op.args, i, values)]));
-      // The callee's graph starts from a fresh microtask: dispatch is synchronous, so without
-      // this a chain of calls descends in one JavaScript stack, and overflows it a few
-      // hundred flows deep. Now each level costs a microtask, not stack frames.
-      return Promise.resolve()
-        .then(() => runFlow(env, callee, args, signal))
-        .then((r) => r.output);
-    }
+    case 'call':
+      return runCallee(env, op, values, signal).then((r) => r.output);
     default: {
       const never: never = op;
       return never;
@@ -203,14 +195,23 @@ export function loopItems(text: string): string[] {
   return trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
 }
 
+/**
+ * Runs the flow a call or a block names, with its arguments (a loop body's first, the item,
+ * given as `item`). The graph starts from a fresh microtask: dispatch is synchronous, so
+ * without this a chain of calls descends in one JavaScript stack, and overflows it a few
+ * hundred flows deep. Now each level costs a microtask, not stack frames.
+ */
+async function runCallee(env: ExecEnv, call: CallLeaf, values: ArgValues, signal: AbortSignal, item?: string): Promise<FlowRun> {
+  const callee = env.plan.flows[call.callee];
+  if (callee === undefined) throw new Error(`call to ${call.callee}, which is not in the plan`);
+  const args = Object.fromEntries(callee.params.map((p, i) => [p, i === 0 && item !== undefined ? item : render(call.args, i, values)]));
+  await Promise.resolve();
+  return runFlow(env, callee, args, signal);
+}
+
 /** Runs one block flow with the values it reads; a block that reached a `return` answers `Returned`. */
 async function runBlock(env: ExecEnv, block: CallLeaf, values: ArgValues, signal: AbortSignal, item?: string): Promise<string | Returned> {
-  const callee = env.plan.flows[block.callee];
-  if (callee === undefined) throw new Error(`block ${block.callee} is not in the plan`);
-  const args = Object.fromEntries(callee.params.map((p, i) => [p, i === 0 && item !== undefined ? item : render(block.args, i, values)]));
-  // A fresh microtask per level, as for calls: nested blocks never deepen one JavaScript stack.
-  await Promise.resolve();
-  const run = await runFlow(env, callee, args, signal);
+  const run = await runCallee(env, block, values, signal, item);
   return run.returned ? new Returned(run.output) : run.output;
 }
 

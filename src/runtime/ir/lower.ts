@@ -19,7 +19,7 @@
  *   are known; the checker guarantees there are no cycles.
  */
 import type { Agent, Cond, Expr, Flow, OpCall, Param, Span, Statement } from '../ais/ast.js';
-import { blockMayReturn, handlerFlow } from '../ais/ast.js';
+import { blockMayReturn, forEachCall, handlerFlow } from '../ais/ast.js';
 import { isHoistedName } from '../ais/parse-statements.js';
 import type { CheckedProgram } from '../ais/checker.js';
 import type { Diagnostic } from '../ais/diagnostics.js';
@@ -217,22 +217,17 @@ export function lowerProgram(
           const cond = condOp(stmt.cond);
           const then = block(stmt.then, 'if', stmt.span, 'then');
           const otherwise = stmt.else === undefined ? undefined : block(stmt.else, 'if', stmt.span, 'else');
-          const op: NodeOp = { kind: 'if', cond, then: then.call, ...(otherwise === undefined ? {} : { else: otherwise.call }) };
-          control(op, 'if', pos, then.returns || (otherwise?.returns ?? false));
+          control({ kind: 'if', cond, then, ...(otherwise === undefined ? {} : { else: otherwise }) }, stmt, pos);
           return;
         }
         case 'loop': {
           const items = arg(stmt.items);
-          const body = block(stmt.body, 'loop', stmt.span, 'body', stmt.variable.name);
-          control({ kind: 'loop', items, body: body.call }, 'loop', pos, body.returns);
+          control({ kind: 'loop', items, body: block(stmt.body, 'loop', stmt.span, 'body', stmt.variable.name) }, stmt, pos);
           return;
         }
-        case 'try': {
-          const body = block(stmt.body, 'try', stmt.span, 'body');
-          const handler = block(stmt.catchBody, 'try', stmt.span, 'catch');
-          control({ kind: 'try', body: body.call, catch: handler.call }, 'try', pos, body.returns || handler.returns);
+        case 'try':
+          control({ kind: 'try', body: block(stmt.body, 'try', stmt.span, 'body'), catch: block(stmt.catchBody, 'try', stmt.span, 'catch') }, stmt, pos);
           return;
-        }
         default: {
           const never: never = stmt;
           return never;
@@ -264,18 +259,18 @@ export function lowerProgram(
      * A block becomes a flow of its own, `A.main#if@3:5.then`, whose parameters are the loop
      * variable (for a loop body) and the names of the enclosing scope it reads.
      */
-    const block = (stmts: readonly Statement[], form: string, span: Span, part: string, item?: string): { call: CallLeaf; returns: boolean } => {
+    const block = (stmts: readonly Statement[], form: string, span: Span, part: string, item?: string): CallLeaf => {
       const reads = [...new Set(blockReads(stmts))].filter((n) => scope.has(n) && n !== item);
       const name = `${flow.name.name}#${form}@${span.line}:${span.col}.${part}`;
       const param = (n: string): Param => ({ kind: 'param', name: { name: n, span }, type: { name: 'str', span }, span });
       const synthetic: Flow = { kind: 'flow', name: { name, span }, entry: false, params: [...(item === undefined ? [] : [item]), ...reads].map(param), body: stmts, span };
       const lowered = lowerFlow(agent, synthetic);
-      const call: CallLeaf = { kind: 'call', callee: lowered.name, args: [...(item === undefined ? [] : [[]]), ...reads.map((n) => [scope.get(n)!])] };
-      return { call, returns: lowered.output !== null || (lowered.returnsFrom?.length ?? 0) > 0 };
+      return { kind: 'call', callee: lowered.name, args: [...(item === undefined ? [] : [[]]), ...reads.map((n) => [scope.get(n)!])] };
     };
 
-    const control = (op: NodeOp, name: string, pos: SourcePos, returns: boolean): void => {
-      const id = add(op, name, undefined, pos, undefined, returns);
+    const control = (op: NodeOp, stmt: Statement, pos: SourcePos): void => {
+      const returns = blockMayReturn(stmt);
+      const id = add(op, stmt.kind, undefined, pos, undefined, returns);
       // A return inside a block counts only while the flow has not returned already.
       if (returns && output === null) returnsFrom.push(id);
     };
@@ -369,7 +364,11 @@ function withContinuations(stmts: readonly Statement[]): readonly Statement[] {
   return stmts;
 }
 
-/** Every variable name read anywhere in `stmts`, nested blocks included (a walk like `flowCalls`). */
+/**
+ * Every variable name read anywhere in `stmts`, nested blocks included: a walk over the
+ * tree's nodes (the objects with a `kind`), so every place a name can be read is covered
+ * without listing them. Names and spans have no `kind`, so the walk does not enter them.
+ */
 function blockReads(stmts: readonly Statement[]): string[] {
   const names: string[] = [];
   const stack: unknown[] = [stmts];
@@ -391,24 +390,12 @@ function flowNamed(agent: Agent, name: string): Flow | undefined {
   return agent.flows.find((f) => f.name.name === name) ?? agent.declarations.handlers.map(handlerFlow).find((f) => f.name.name === name);
 }
 
-/** Every cross-agent call in a flow, in source order (switch cases and defaults included). */
+/** Every cross-agent call in a flow, in source order (switch cases, defaults and blocks included). */
 function flowCalls(flow: Flow): OpCall[] {
   const calls: OpCall[] = [];
-  // A walk over the tree's nodes (the objects with a `kind`) in field order, so every
-  // statement form that holds a call is covered without listing them. Names and spans have
-  // no `kind` and hold no calls, so the walk does not enter them.
-  const stack: unknown[] = [flow.body];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
-    } else if (typeof value === 'object' && value !== null && 'kind' in value) {
-      const node = value as { kind?: unknown; agent?: unknown };
-      if (node.kind === 'op' && node.agent !== undefined) calls.push(value as OpCall);
-      const fields = Object.values(value);
-      for (let i = fields.length - 1; i >= 0; i--) if (typeof fields[i] === 'object') stack.push(fields[i]);
-    }
-  }
+  forEachCall(flow.body, (call) => {
+    if (call.agent !== undefined) calls.push(call);
+  });
   return calls;
 }
 
