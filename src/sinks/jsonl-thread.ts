@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FlowEvent } from '../model/index.js';
-import { JsonlSink } from './jsonl.js';
+import { JsonlSink, requireRunsDir } from './jsonl.js';
 import type { JsonlSinkOptions } from './jsonl.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
@@ -77,9 +77,7 @@ export class JsonlThreadSink implements Sink {
   private onClosed: (() => void) | undefined;
 
   constructor(private readonly options: JsonlSinkOptions) {
-    if (typeof options.runsDir !== 'string' || options.runsDir === '') {
-      throw new Error('JsonlSink needs `runsDir`, the folder that holds one folder per run (e.g. ".flowmeter/runs")');
-    }
+    requireRunsDir(options);
     this.onError = options.onError ?? ignoreError;
   }
 

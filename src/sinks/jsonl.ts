@@ -35,6 +35,13 @@ export interface JsonlSinkOptions {
   readonly eventLog?: boolean;
 }
 
+/** Both JsonlSink and its thread twin need the parent of the run folders. */
+export function requireRunsDir(options: JsonlSinkOptions): void {
+  if (typeof options.runsDir !== 'string' || options.runsDir === '') {
+    throw new Error('JsonlSink needs `runsDir`, the folder that holds one folder per run (e.g. ".flowmeter/runs")');
+  }
+}
+
 /** One metrics.jsonl line (without the newline), built by concatenation: no object per event. */
 export function metricsLine(event: LlmCall | ToolCall | TokensRecorded): string {
   switch (event.kind) {
@@ -144,9 +151,7 @@ export class JsonlSink implements Sink {
   private readonly treeIds = new Map<string, string>();
 
   constructor(options: JsonlSinkOptions) {
-    if (typeof options.runsDir !== 'string' || options.runsDir === '') {
-      throw new Error('JsonlSink needs `runsDir`, the folder that holds one folder per run (e.g. ".flowmeter/runs")');
-    }
+    requireRunsDir(options);
     this.onError = options.onError ?? ignoreError;
     this.files = new RunFiles(options.runsDir, METRICS_FILE, this.onError);
     if (options.eventLog === true) this.events = new RunFiles(options.runsDir, EVENTS_FILE, this.onError);

@@ -13,26 +13,15 @@ import { runWorkflow } from '../../src/runtime/execute/index.js';
 import { validatePlan } from '../../src/runtime/ir/validate.js';
 import type { OptLevel } from '../../src/runtime/ir/plan.js';
 import type { CompletionRequest, Provider } from '../../src/runtime/providers/index.js';
+import { mulberry32 } from '../../src/runtime/providers/random.js';
 import { ListMemory, TestTools } from '../runtime/execute/fixtures.js';
 import { planOf } from '../runtime/ir/helpers.js';
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Generator {
   private next = 0;
   private readonly random: () => number;
   constructor(seed: number) {
-    this.random = rng(seed);
+    this.random = mulberry32(seed);
   }
 
   private pick<T>(items: readonly T[]): T {
