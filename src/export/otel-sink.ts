@@ -1,7 +1,7 @@
 import type { FlowEvent } from '../model/index.js';
 import type { Sink } from '../sinks/index.js';
 import type { ErrorHandler } from '../sinks/report-error.js';
-import { reportError } from '../sinks/report-error.js';
+import { reportError, writeEach } from '../sinks/report-error.js';
 
 /** What an OpenTelemetry SDK provider (meter or tracer) offers a sink. */
 interface Provider {
@@ -30,17 +30,7 @@ export abstract class OtelProviderSink implements Sink {
   protected beforeShutdown(): void {}
 
   write(events: readonly FlowEvent[]): void {
-    if (this.#closing !== null) {
-      if (events.length > 0) reportError(this.onError, new Error(`${this.constructor.name} is closed; dropped ${events.length} events`));
-      return;
-    }
-    for (const event of events) {
-      try {
-        this.record(event);
-      } catch (err) {
-        reportError(this.onError, err);
-      }
-    }
+    writeEach(events, this.#closing === null ? null : this.constructor.name, this.onError, (event) => this.record(event));
   }
 
   /** Exports now; resolves when the collector has answered (or the export failed and was reported). */

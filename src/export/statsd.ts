@@ -2,7 +2,7 @@ import { StatsD } from 'hot-shots';
 import type { FlowEvent, LlmCall, Retry, RunFinished, StepFinished, TokensRecorded, ToolCall } from '../model/index.js';
 import { invalidNonNegative } from '../model/index.js';
 import type { ErrorHandler } from '../sinks/report-error.js';
-import { ignoreError, reportError } from '../sinks/report-error.js';
+import { ignoreError, reportError, writeEach } from '../sinks/report-error.js';
 import type { Sink } from '../sinks/sink.js';
 
 export interface StatsdExporterOptions {
@@ -77,17 +77,7 @@ export class StatsdExporter implements Sink {
   }
 
   write(events: readonly FlowEvent[]): void {
-    if (this.closing !== null) {
-      if (events.length > 0) reportError(this.onError, new Error(`StatsdExporter is closed; dropped ${events.length} events`));
-      return;
-    }
-    for (const event of events) {
-      try {
-        this.send(event);
-      } catch (err) {
-        reportError(this.onError, err);
-      }
-    }
+    writeEach(events, this.closing === null ? null : 'StatsdExporter', this.onError, (event) => this.send(event));
   }
 
   /** Sends the packed lines now; resolves once they are handed to the socket. */
