@@ -139,6 +139,21 @@ describe.each(backends)('the $name store', (backend) => {
     expect(rollups.calls.reduce((sum, r) => sum + r.requests, 0)).toBe(1_500);
   });
 
+  it('writes only the new calls of a bulk batch that replays some stored ones, and counts only those', async () => {
+    // Two runs of 800 calls: the second write carries the first run again (PostgreSQL's COPY meets stored keys).
+    const first = runEvents({ runId: 'old', startMs: T0, calls: Array.from({ length: 800 }, (_, i) => 5 + (i % 11)) });
+    const second = runEvents({ runId: 'new', startMs: T0 + 1_000, calls: Array.from({ length: 800 }, (_, i) => 7 + (i % 5)) });
+    const a = await store.write(new BatchBuilder().build(first));
+    expect([a.runsStarted, a.runsFinished, a.calls, a.duplicates]).toEqual([1, 1, 800, 0]);
+    const b = await store.write(new BatchBuilder().build([...first, ...second]));
+    expect([b.runsStarted, b.runsFinished, b.calls]).toEqual([1, 1, 800]);
+    expect(b.duplicates).toBe(a.runsStarted + a.runsFinished + a.calls + a.steps + a.retries);
+    expect((await store.run('new'))!.calls).toHaveLength(800);
+    const rollups = await store.rollups({ since: T0, until: T0 + 3_600_000 });
+    expect(rollups.calls.reduce((sum, r) => sum + r.requests, 0)).toBe(1_600);
+    expect(rollups.runs.reduce((sum, r) => sum + r.runs, 0)).toBe(2);
+  });
+
   it('pages through runs newest first with a cursor and filters', async () => {
     for (const spec of fleet(23, 60 * 60_000)) await writeAll(store, runEvents(spec));
     const seen: string[] = [];

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { RollupDelta } from '../rollup.js';
 import type { CallCell, RunCell } from '../rollup.js';
-import { callFromDb, callValues, retryFromDb, retryValues, runFromDb, runValues, stepFromDb, stepValues } from '../rows.js';
+import { callFromDb, callValues, pairRuns, retryFromDb, retryValues, runFromDb, runValues, stepFromDb, stepValues } from '../rows.js';
 import type { SqlValue } from '../rows.js';
 import {
   APP_MARK,
@@ -78,6 +78,8 @@ function arrayType(column: Column): string {
 /** Batches of at least this many calls go through COPY; smaller ones are one unnest INSERT. */
 const COPY_MIN_ROWS = 1_000;
 const CALLS_STAGING = 'fm_calls_staging';
+/** PostgreSQL's SQLSTATE for a duplicate key. */
+const UNIQUE_VIOLATION = '23505';
 
 const names = (columns: readonly Column[]): string => columns.map((c) => c.name).join(', ');
 
@@ -299,25 +301,35 @@ export class PostgresStore implements Store {
   async #apply(client: pg.PoolClient, batch: StoreBatch): Promise<WriteResult> {
     const delta = new RollupDelta();
     let duplicates = 0;
+    const runs = pairRuns(batch.runStarts, batch.runEnds);
+    duplicates += runs.repeatedStarts;
     let runsStarted = 0;
-    if (batch.runStarts.length > 0) {
-      const q = unnestInsert(RUNS, batch.runStarts.map(runValues), 'ON CONFLICT (start_ms, run_id) DO NOTHING');
+    if (runs.starts.length > 0) {
+      const q = unnestInsert(RUNS, runs.starts.map(runValues), 'ON CONFLICT (start_ms, run_id) DO NOTHING');
       runsStarted = (await client.query(q.text, q.values)).rowCount ?? 0;
-      duplicates += batch.runStarts.length - runsStarted;
+      duplicates += runs.starts.length - runsStarted;
     }
     let runsFinished = 0;
-    if (batch.runEnds.length > 0) {
+    if (runs.ends.length > 0) {
       // One statement may not update a row twice: a run finished twice in one batch counts once.
-      const ends = uniqueBy(batch.runEnds, (r) => r.run_id);
+      const ends = uniqueBy(runs.ends, (e) => e.row.run_id);
+      const whole = new Set(ends.filter((e) => e.whole).map((e) => e.row.run_id));
       const keep = new Set(RUN_KEEP_IF_NULL);
       const set = RUNS.columns.filter((c) => c.name !== 'run_id' && c.name !== 'start_ms')
         .map((c) => (keep.has(c.name) ? `${c.name} = COALESCE(EXCLUDED.${c.name}, runs.${c.name})` : `${c.name} = EXCLUDED.${c.name}`))
         .join(', ');
-      const q = unnestInsert(RUNS, ends.map(runValues), `ON CONFLICT (start_ms, run_id) DO UPDATE SET ${set} WHERE runs.status = 'running' RETURNING *`);
+      const q = unnestInsert(RUNS, ends.map((e) => runValues(e.row)), `ON CONFLICT (start_ms, run_id) DO UPDATE SET ${set} WHERE runs.status = 'running' RETURNING *`);
       const rows = (await client.query<Record<string, unknown>>(q.text, q.values)).rows;
-      for (const row of rows) delta.addRun(runFromDb(row));
+      let wholeWritten = 0;
+      for (const row of rows) {
+        const run = runFromDb(row);
+        delta.addRun(run);
+        if (whole.has(run.run_id)) wholeWritten++;
+      }
       runsFinished = rows.length;
-      duplicates += batch.runEnds.length - runsFinished;
+      runsStarted += wholeWritten;
+      // A whole row not written stands for a start and an end already stored.
+      duplicates += runs.ends.length - runsFinished + (whole.size - wholeWritten);
     }
     let steps = 0;
     if (batch.steps.length > 0) {
@@ -330,14 +342,7 @@ export class PostgresStore implements Store {
       const inserted = await this.#insertCalls(client, batch.calls);
       calls = inserted.length;
       duplicates += batch.calls.length - calls;
-      if (calls === batch.calls.length) for (const row of batch.calls) delta.addCall(row);
-      else {
-        const byKey = new Map<string, CallRow>(batch.calls.map((c) => [`${c.run_id}\u0000${c.seq}`, c]));
-        for (const r of inserted) {
-          const row = byKey.get(`${r.run_id}\u0000${r.seq}`);
-          if (row !== undefined) delta.addCall(row);
-        }
-      }
+      for (const row of inserted) delta.addCall(row);
     }
     let retries = 0;
     if (batch.retries.length > 0) {
@@ -352,21 +357,38 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Inserts call rows, skipping those already stored, and returns the keys it inserted.
-   * A large batch is streamed with COPY into a per-connection staging table and moved
-   * with one INSERT … SELECT (about twice the rows per second of one unnest INSERT).
+   * Inserts call rows, skipping those already stored, and returns the rows it inserted.
+   * A large batch is streamed with COPY straight into the calls table. COPY cannot skip
+   * rows that exist, so when the batch replays stored calls (a retried write) the COPY
+   * fails on the key, is rolled back to a savepoint, and the batch goes through a staging
+   * table and one INSERT … SELECT … ON CONFLICT DO NOTHING instead.
    */
-  async #insertCalls(client: pg.PoolClient, calls: readonly CallRow[]): Promise<{ run_id: string; seq: number }[]> {
+  async #insertCalls(client: pg.PoolClient, calls: readonly CallRow[]): Promise<readonly CallRow[]> {
     const conflict = 'ON CONFLICT DO NOTHING RETURNING run_id, seq';
+    let keys: { run_id: string; seq: number }[];
     if (calls.length < COPY_MIN_ROWS) {
       const q = unnestInsert(CALLS, calls.map(callValues), conflict);
-      return (await client.query<{ run_id: string; seq: number }>(q.text, q.values)).rows;
+      keys = (await client.query<{ run_id: string; seq: number }>(q.text, q.values)).rows;
+    } else {
+      const columns = names(CALLS.columns);
+      const values = calls.map(callValues);
+      await client.query('SAVEPOINT fm_calls_copy');
+      try {
+        await copyRows(client, CALLS.name, columns, values);
+        await client.query('RELEASE SAVEPOINT fm_calls_copy');
+        return calls;
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+        await client.query('ROLLBACK TO SAVEPOINT fm_calls_copy');
+      }
+      // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${CALLS_STAGING} (LIKE ${CALLS.name}) ON COMMIT DELETE ROWS`);
+      await copyRows(client, CALLS_STAGING, columns, values);
+      keys = (await client.query<{ run_id: string; seq: number }>(`INSERT INTO ${CALLS.name} (${columns}) SELECT ${columns} FROM ${CALLS_STAGING} ${conflict}`)).rows;
     }
-    const columns = names(CALLS.columns);
-    // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.
-    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${CALLS_STAGING} (LIKE ${CALLS.name}) ON COMMIT DELETE ROWS`);
-    await copyRows(client, CALLS_STAGING, columns, calls.map(callValues));
-    return (await client.query<{ run_id: string; seq: number }>(`INSERT INTO ${CALLS.name} (${columns}) SELECT ${columns} FROM ${CALLS_STAGING} ${conflict}`)).rows;
+    if (keys.length === calls.length) return calls;
+    const byKey = new Map<string, CallRow>(calls.map((c) => [`${c.run_id}\u0000${c.seq}`, c]));
+    return keys.flatMap((k) => byKey.get(`${k.run_id}\u0000${k.seq}`) ?? []);
   }
 
   /**

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CallAgg, RollupDelta, RunAgg } from '../rollup.js';
 import type { CallCell, RunCell } from '../rollup.js';
-import { callFromDb, callValues, mergeRunRows, retryFromDb, retryValues, runFromDb, runValues, stepFromDb, stepValues } from '../rows.js';
+import { callFromDb, callValues, mergeRunRows, pairRuns, retryFromDb, retryValues, runFromDb, runValues, stepFromDb, stepValues } from '../rows.js';
 import type { SqlValue } from '../rows.js';
 import {
   APP_MARK,
@@ -210,17 +210,20 @@ export class SqliteStore implements Store {
     let steps = 0;
     let retries = 0;
     let duplicates = 0;
-    for (const row of batch.runStarts) {
+    const runs = pairRuns(batch.runStarts, batch.runEnds);
+    duplicates += runs.repeatedStarts;
+    for (const row of runs.starts) {
       if (s.runStart.run(runValues(row)).changes === 1) runsStarted++;
       else duplicates++;
     }
-    for (const row of batch.runEnds) {
+    for (const { row, whole } of runs.ends) {
       if (s.runEnd.run(runValues(row)).changes === 1) {
         runsFinished++;
+        if (whole) runsStarted++;
         // Rollups key runs by app id; only a run that finished without one needs its start row.
-        const stored = row.app_id === null ? (s.runById.get([row.run_id]) as Record<string, unknown> | undefined) : undefined;
+        const stored = row.app_id === null && !whole ? (s.runById.get([row.run_id]) as Record<string, unknown> | undefined) : undefined;
         delta.addRun(stored === undefined ? row : mergeRunRows(runFromDb(stored), row));
-      } else duplicates++;
+      } else duplicates += whole ? 2 : 1;
     }
     for (const row of batch.steps) {
       if (s.step.run(stepValues(row)).changes === 1) steps++;
