@@ -233,9 +233,18 @@ export function migrations(dialect: Dialect): readonly (readonly string[])[] {
     // 3: the slowest calls of a long window without sorting all of them; PostgreSQL's
     // calls_by_end duplicated the leading column of its calls key and slowed every insert.
     [index('calls_by_duration', 'calls', 'duration_ms DESC, run_id, seq'), ...(dialect === 'postgres' ? ['DROP INDEX IF EXISTS calls_by_end'] : [])],
-    // 4: calls_by_duration on the duration alone. Ties are rare and sorted after the index
-    // walk; the narrower entry cut a call row's insert by a seventh on SQLite (bench/store-ingest.ts).
-    ['DROP INDEX IF EXISTS calls_by_duration', index('calls_by_duration', 'calls', 'duration_ms DESC')],
+    // 4: calls_by_duration on the duration alone: ties are rare and sorted after the index
+    // walk, and the narrower entry cut a call row's insert by a seventh on SQLite.
+    // Most runs have no parent, so runs_by_parent keeps only those that do. On PostgreSQL
+    // runs_by_start repeated the runs key (start_ms, run_id) and doubled its upkeep.
+    [
+      'DROP INDEX IF EXISTS calls_by_duration',
+      index('calls_by_duration', 'calls', 'duration_ms DESC'),
+      'DROP INDEX IF EXISTS runs_by_parent',
+      `${index('runs_by_parent', 'runs', 'parent_run_id')} WHERE parent_run_id IS NOT NULL`,
+      // On SQLite steps_by_run repeated the leading column of the steps key.
+      ...(dialect === 'postgres' ? ['DROP INDEX IF EXISTS runs_by_start'] : ['DROP INDEX IF EXISTS steps_by_run']),
+    ],
   ];
 }
 

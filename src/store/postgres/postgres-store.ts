@@ -36,7 +36,7 @@ import {
   toDollar,
 } from '../sql-queries.js';
 import { encodeCursor } from '../cursor.js';
-import { copyRows } from './copy-text.js';
+import { copyLine, copyRows } from './copy-text.js';
 import { StoreError } from '../store.js';
 import type {
   CallQuery,
@@ -78,6 +78,8 @@ function arrayType(column: Column): string {
 /** Batches of at least this many calls go through COPY; smaller ones are one unnest INSERT. */
 const COPY_MIN_ROWS = 1_000;
 const CALLS_STAGING = 'fm_calls_staging';
+const CALL_LINE = copyLine(callValues);
+const RUN_LINE = copyLine(runValues);
 /** PostgreSQL's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505';
 
@@ -299,6 +301,7 @@ export class PostgresStore implements Store {
   }
 
   async #apply(client: pg.PoolClient, batch: StoreBatch): Promise<WriteResult> {
+    let tt = process.hrtime.bigint(); const lap = (l: string): void => { const n = process.hrtime.bigint(); (globalThis as any).LAPS ??= {}; (globalThis as any).LAPS[l] = ((globalThis as any).LAPS[l] ?? 0) + Number(n - tt) / 1e6; tt = n; };
     const delta = new RollupDelta();
     let duplicates = 0;
     const runs = pairRuns(batch.runStarts, batch.runEnds);
@@ -312,25 +315,36 @@ export class PostgresStore implements Store {
     let runsFinished = 0;
     if (runs.ends.length > 0) {
       // One statement may not update a row twice: a run finished twice in one batch counts once.
-      const ends = uniqueBy(runs.ends, (e) => e.row.run_id);
-      const whole = new Set(ends.filter((e) => e.whole).map((e) => e.row.run_id));
-      const keep = new Set(RUN_KEEP_IF_NULL);
-      const set = RUNS.columns.filter((c) => c.name !== 'run_id' && c.name !== 'start_ms')
-        .map((c) => (keep.has(c.name) ? `${c.name} = COALESCE(EXCLUDED.${c.name}, runs.${c.name})` : `${c.name} = EXCLUDED.${c.name}`))
-        .join(', ');
-      const q = unnestInsert(RUNS, ends.map((e) => runValues(e.row)), `ON CONFLICT (start_ms, run_id) DO UPDATE SET ${set} WHERE runs.status = 'running' RETURNING *`);
-      const rows = (await client.query<Record<string, unknown>>(q.text, q.values)).rows;
+      let ends = uniqueBy(runs.ends, (e) => e.row.run_id);
+      const whole = ends.filter((e) => e.whole).map((e) => e.row);
       let wholeWritten = 0;
-      for (const row of rows) {
-        const run = runFromDb(row);
-        delta.addRun(run);
-        if (whole.has(run.run_id)) wholeWritten++;
+      // The usual large batch: runs that started and ended in it, none stored yet.
+      if (whole.length >= COPY_MIN_ROWS && (await copyNew(client, RUNS.name, names(RUNS.columns), whole, RUN_LINE))) {
+        for (const row of whole) delta.addRun(row);
+        wholeWritten = whole.length;
+        runsFinished = whole.length;
+        ends = ends.filter((e) => !e.whole);
       }
-      runsFinished = rows.length;
+      if (ends.length > 0) {
+        const keep = new Set(RUN_KEEP_IF_NULL);
+        const set = RUNS.columns.filter((c) => c.name !== 'run_id' && c.name !== 'start_ms')
+          .map((c) => (keep.has(c.name) ? `${c.name} = COALESCE(EXCLUDED.${c.name}, runs.${c.name})` : `${c.name} = EXCLUDED.${c.name}`))
+          .join(', ');
+        const wholeIds = new Set(ends.filter((e) => e.whole).map((e) => e.row.run_id));
+        const q = unnestInsert(RUNS, ends.map((e) => runValues(e.row)), `ON CONFLICT (start_ms, run_id) DO UPDATE SET ${set} WHERE runs.status = 'running' RETURNING *`);
+        const rows = (await client.query<Record<string, unknown>>(q.text, q.values)).rows;
+        for (const row of rows) {
+          const run = runFromDb(row);
+          delta.addRun(run);
+          if (wholeIds.has(run.run_id)) wholeWritten++;
+        }
+        runsFinished += rows.length;
+      }
       runsStarted += wholeWritten;
       // A whole row not written stands for a start and an end already stored.
-      duplicates += runs.ends.length - runsFinished + (whole.size - wholeWritten);
+      duplicates += runs.ends.length - runsFinished + (whole.length - wholeWritten);
     }
+    lap('runs');
     let steps = 0;
     if (batch.steps.length > 0) {
       const q = unnestInsert(STEPS, batch.steps.map(stepValues), 'ON CONFLICT DO NOTHING');
@@ -344,6 +358,7 @@ export class PostgresStore implements Store {
       duplicates += batch.calls.length - calls;
       for (const row of inserted) delta.addCall(row);
     }
+    lap('calls');
     let retries = 0;
     if (batch.retries.length > 0) {
       const q = unnestInsert(RETRIES, batch.retries.map(retryValues), 'ON CONFLICT DO NOTHING');
@@ -352,16 +367,17 @@ export class PostgresStore implements Store {
     }
     if (batch.sampled !== null) delta.merge(batch.sampled);
     await this.#mergeCells(client, CALL_ROLLUPS, CALL_ROLLUP_KEY, delta.callCells(), callAggFromDb, callRollupValues);
+    lap('callcells');
     await this.#mergeCells(client, RUN_ROLLUPS, RUN_ROLLUP_KEY, delta.runCells(), runAggFromDb, runRollupValues);
+    lap('runcells');
     return { runsStarted, runsFinished, calls, steps, retries, duplicates };
   }
 
   /**
    * Inserts call rows, skipping those already stored, and returns the rows it inserted.
-   * A large batch is streamed with COPY straight into the calls table. COPY cannot skip
-   * rows that exist, so when the batch replays stored calls (a retried write) the COPY
-   * fails on the key, is rolled back to a savepoint, and the batch goes through a staging
-   * table and one INSERT … SELECT … ON CONFLICT DO NOTHING instead.
+   * A large batch is streamed with COPY straight into the calls table; when it replays
+   * stored calls (a retried write) it goes through a staging table and one
+   * INSERT … SELECT … ON CONFLICT DO NOTHING instead.
    */
   async #insertCalls(client: pg.PoolClient, calls: readonly CallRow[]): Promise<readonly CallRow[]> {
     const conflict = 'ON CONFLICT DO NOTHING RETURNING run_id, seq';
@@ -371,19 +387,10 @@ export class PostgresStore implements Store {
       keys = (await client.query<{ run_id: string; seq: number }>(q.text, q.values)).rows;
     } else {
       const columns = names(CALLS.columns);
-      const values = calls.map(callValues);
-      await client.query('SAVEPOINT fm_calls_copy');
-      try {
-        await copyRows(client, CALLS.name, columns, values);
-        await client.query('RELEASE SAVEPOINT fm_calls_copy');
-        return calls;
-      } catch (err) {
-        if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
-        await client.query('ROLLBACK TO SAVEPOINT fm_calls_copy');
-      }
+      if (await copyNew(client, CALLS.name, columns, calls, CALL_LINE)) return calls;
       // ON COMMIT DELETE ROWS: the staging table is empty at the start of every transaction.
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${CALLS_STAGING} (LIKE ${CALLS.name}) ON COMMIT DELETE ROWS`);
-      await copyRows(client, CALLS_STAGING, columns, values);
+      await copyRows(client, CALLS_STAGING, columns, calls, CALL_LINE);
       keys = (await client.query<{ run_id: string; seq: number }>(`INSERT INTO ${CALLS.name} (${columns}) SELECT ${columns} FROM ${CALLS_STAGING} ${conflict}`)).rows;
     }
     if (keys.length === calls.length) return calls;
@@ -546,6 +553,23 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pool.end();
+  }
+}
+
+/**
+ * COPYs rows that are all new into `table` and says whether it did. COPY cannot skip rows
+ * that exist: when one does, the COPY is rolled back to a savepoint and nothing is written.
+ */
+async function copyNew<T>(client: pg.PoolClient, table: string, columns: string, rows: readonly T[], line: (row: T) => string): Promise<boolean> {
+  await client.query('SAVEPOINT fm_copy');
+  try {
+    await copyRows(client, table, columns, rows, line);
+    await client.query('RELEASE SAVEPOINT fm_copy');
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT fm_copy');
+    return false;
   }
 }
 
