@@ -301,7 +301,6 @@ export class PostgresStore implements Store {
   }
 
   async #apply(client: pg.PoolClient, batch: StoreBatch): Promise<WriteResult> {
-    let tt = process.hrtime.bigint(); const lap = (l: string): void => { const n = process.hrtime.bigint(); (globalThis as any).LAPS ??= {}; (globalThis as any).LAPS[l] = ((globalThis as any).LAPS[l] ?? 0) + Number(n - tt) / 1e6; tt = n; };
     const delta = new RollupDelta();
     let duplicates = 0;
     const runs = pairRuns(batch.runStarts, batch.runEnds);
@@ -344,7 +343,6 @@ export class PostgresStore implements Store {
       // A whole row not written stands for a start and an end already stored.
       duplicates += runs.ends.length - runsFinished + (whole.length - wholeWritten);
     }
-    lap('runs');
     let steps = 0;
     if (batch.steps.length > 0) {
       const q = unnestInsert(STEPS, batch.steps.map(stepValues), 'ON CONFLICT DO NOTHING');
@@ -358,7 +356,6 @@ export class PostgresStore implements Store {
       duplicates += batch.calls.length - calls;
       for (const row of inserted) delta.addCall(row);
     }
-    lap('calls');
     let retries = 0;
     if (batch.retries.length > 0) {
       const q = unnestInsert(RETRIES, batch.retries.map(retryValues), 'ON CONFLICT DO NOTHING');
@@ -367,9 +364,7 @@ export class PostgresStore implements Store {
     }
     if (batch.sampled !== null) delta.merge(batch.sampled);
     await this.#mergeCells(client, CALL_ROLLUPS, CALL_ROLLUP_KEY, delta.callCells(), callAggFromDb, callRollupValues);
-    lap('callcells');
     await this.#mergeCells(client, RUN_ROLLUPS, RUN_ROLLUP_KEY, delta.runCells(), runAggFromDb, runRollupValues);
-    lap('runcells');
     return { runsStarted, runsFinished, calls, steps, retries, duplicates };
   }
 
