@@ -1,8 +1,9 @@
 /**
  * Proxy overhead beside the Portkey AI gateway (`@portkey-ai/gateway`, a TypeScript
  * gateway), in the same run: a local upstream speaking the OpenAI wire format with a fixed
- * latency is called directly, through `flowmeter proxy`, and through Portkey pointed at the
- * same upstream, interleaved A/B/C in rounds, with autocannon at a fixed request rate. Added
+ * latency is called directly, through `flowmeter proxy`, through a plain Node forwarder that
+ * measures nothing (the floor), and through Portkey pointed at the same upstream,
+ * interleaved in rounds, with autocannon at a fixed request rate. Added
  * latency is each target's p50 (p99) minus the direct p50 (p99) of the same round; the
  * figure is the median over rounds. Every process is separate: load, upstream, proxies.
  * Latencies are taken per response from autocannon's `response` event (hrtime, sub-ms),
@@ -18,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { BenchResult } from './harness.js';
-import { withPeer } from './harness.js';
+import { round, withPeer } from './harness.js';
 
 const SECONDS = Number(process.env.FLOWMETER_BENCH_PROXY_SECONDS ?? 4);
 const ROUNDS = Number(process.env.FLOWMETER_BENCH_PROXY_ROUNDS ?? 3);
@@ -33,7 +34,7 @@ const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', c
 const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], stream: true });
 
 interface Target {
-  readonly name: 'direct' | 'flowmeter' | 'portkey';
+  readonly name: 'direct' | 'flowmeter' | 'forwarder' | 'portkey';
   readonly url: string;
   readonly headers: Record<string, string>;
 }
@@ -169,12 +170,15 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
   try {
     const flowmeter = await startRole(['flowmeter', upstream.url, MODE]);
     children.push(flowmeter);
+    const forwarder = await startRole(['forwarder', upstream.url]);
+    children.push(forwarder);
     const portkey = await startPortkey();
     children.push(portkey);
     const json = { 'content-type': 'application/json', authorization: 'Bearer sk-bench' };
     const targets: Target[] = [
       { name: 'direct', url: `${upstream.url}/v1/chat/completions`, headers: json },
       { name: 'flowmeter', url: `${flowmeter.url}/openai/v1/chat/completions`, headers: json },
+      { name: 'forwarder', url: `${forwarder.url}/openai/v1/chat/completions`, headers: json },
       { name: 'portkey', url: `${portkey.url}/v1/chat/completions`, headers: { ...json, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstream.url}/v1` } },
     ];
     let sentToFlowmeter = 0;
@@ -191,8 +195,12 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
 
     const results: BenchResult[] = [];
     for (const rate of RATES) {
-      const added: Record<'flowmeter' | 'portkey', { p50: number[]; p99: number[]; cpu: number[] }> = { flowmeter: { p50: [], p99: [], cpu: [] }, portkey: { p50: [], p99: [], cpu: [] } };
-      const pids = { flowmeter: flowmeter.process.pid, portkey: portkey.process.pid };
+      const added: Record<'flowmeter' | 'forwarder' | 'portkey', { p50: number[]; p99: number[]; cpu: number[] }> = {
+        flowmeter: { p50: [], p99: [], cpu: [] },
+        forwarder: { p50: [], p99: [], cpu: [] },
+        portkey: { p50: [], p99: [], cpu: [] },
+      };
+      const pids = { flowmeter: flowmeter.process.pid, forwarder: forwarder.process.pid, portkey: portkey.process.pid };
       const failed: Record<string, number> = {};
       for (let round = 0; round < ROUNDS; round++) {
         // Rotate the order each round so no target always runs first (or right after another).
@@ -211,7 +219,7 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
           if (t.name === 'flowmeter') sentToFlowmeter += l.ok;
         }
         const direct = got.get('direct')!;
-        for (const name of ['flowmeter', 'portkey'] as const) {
+        for (const name of ['flowmeter', 'forwarder', 'portkey'] as const) {
           const l = got.get(name)!;
           added[name].p50.push(l.p50 - direct.p50);
           added[name].p99.push(l.p99 - direct.p99);
@@ -221,6 +229,12 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
       const note = `flowmeter ${MODE}; direct upstream latency ${UPSTREAM_LATENCY_MS} ms; failed requests: ${Object.entries(failed).map(([k, v]) => `${k} ${v}`).join(', ')}`;
       results.push(withPeer(`proxy added latency p50 @ ${rate} rps`, ms(median(added.flowmeter.p50)), 'Portkey gateway', ms(median(added.portkey.p50)), { ...(rate === 500 && { goal_ns: 300_000 }), note }));
       results.push(withPeer(`proxy added latency p99 @ ${rate} rps`, ms(median(added.flowmeter.p99)), 'Portkey gateway', ms(median(added.portkey.p99)), rate === 500 ? { goal_ns: 1_000_000 } : {}));
+      results.push({
+        name: `floor: plain Node forwarder added latency p50 / p99 @ ${rate} rps`,
+        ns_per_op: round(ms(median(added.forwarder.p50))),
+        ...(rate === 500 && { goal_ns: 300_000 }),
+        note: `p99 ${(median(added.forwarder.p99)).toFixed(2)} ms: an HTTP server that forwards with undici and measures nothing, in the same rounds — what any Node proxy adds here`,
+      });
       if (added.flowmeter.cpu.length > 0 && added.portkey.cpu.length > 0) {
         results.push(withPeer(`proxy process CPU per request @ ${rate} rps`, ms(median(added.flowmeter.cpu)), 'Portkey gateway', ms(median(added.portkey.cpu)), { note: `user+system time of each proxy's process over a load window, per answered request (/proc, ${TICKS} Hz ticks)` }));
       }

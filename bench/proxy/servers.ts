@@ -3,11 +3,16 @@
  * upstream and the proxy under test never share an event loop:
  *   upstream <latencyMs> <chunkDelayMs>     the local mock upstream
  *   flowmeter <upstreamUrl> <files|bare>    `flowmeter proxy` as the CLI builds it
+ *   forwarder <upstreamUrl>                 the floor: a plain Node forwarder that measures nothing
  * Each prints `READY <url>` once listening and runs until killed.
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Agent } from 'undici';
 import { createMeter } from '../../src/meter/index.js';
 import { createProxy } from '../../src/proxy/index.js';
 import { startMockUpstream } from '../../test/proxy/mock-upstream.js';
@@ -24,6 +29,30 @@ if (role === 'upstream') {
   const proxy = createProxy({ meter, upstreams: [`openai=${a ?? ''}`] });
   const server = await proxy.listen({ port: 0, addr: '127.0.0.1' });
   console.log(`READY ${server.url}`);
+} else if (role === 'forwarder') {
+  // What any Node proxy costs on this machine: read the request, send it upstream over a
+  // keep-alive undici Agent (as flowmeter does), stream the answer back. No metering at all.
+  const origin = new URL(a ?? '').origin;
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const forward = (headers: IncomingHttpHeaders): Record<string, string> => ({ 'content-type': String(headers['content-type'] ?? 'application/json'), authorization: String(headers.authorization ?? '') });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      agent
+        .request({ origin, path: (req.url ?? '/').replace(/^\/openai/, ''), method: 'POST', headers: forward(req.headers), body: Buffer.concat(chunks) })
+        .then(async (up) => {
+          res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
+          await pipeline(up.body, res);
+        })
+        .catch(() => {
+          if (!res.headersSent) res.writeHead(502);
+          res.end();
+        });
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(0, '127.0.0.1', () => console.log(`READY http://127.0.0.1:${(server.address() as { port: number }).port}`));
 } else {
   throw new Error(`unknown role ${String(role)}`);
 }
