@@ -6,19 +6,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { JsonlSink } from './jsonl.js';
-import type { ThreadError, ToThread, ThreadSetup } from './jsonl-thread.js';
+import type { ToThread, ThreadSetup } from './jsonl-thread.js';
+import { toThreadError } from './worker-thread.js';
 
 const port = parentPort!;
 const { options, written } = workerData as ThreadSetup;
 const done = new Int32Array(written);
 
-function describe(err: unknown): ThreadError {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const code = (err as NodeJS.ErrnoException).code;
-  return { message: err.message, name: err.name, ...(code !== undefined && { code }) };
-}
-
-const sink = new JsonlSink({ ...options, onError: (err) => port.postMessage({ type: 'error', error: describe(err) }) });
+const sink = new JsonlSink({ ...options, onError: (err) => port.postMessage({ type: 'error', error: toThreadError(err) }) });
 
 port.on('message', (message: ToThread) => {
   switch (message.type) {

@@ -1,12 +1,12 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { FlowEvent } from '../model/index.js';
 import { JsonlSink, requireRunsDir } from './jsonl.js';
 import type { JsonlSinkOptions } from './jsonl.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
 import type { Sink } from './sink.js';
+import { fromThreadError, startWorker } from './worker-thread.js';
+import type { ThreadError } from './worker-thread.js';
 
 /** What the worker is started with: the sink's plain options and the shared count of batches written. */
 export interface ThreadSetup {
@@ -16,12 +16,6 @@ export interface ThreadSetup {
 
 export type ToThread = { readonly type: 'write'; readonly batches: readonly (readonly FlowEvent[])[] } | { readonly type: 'flush'; readonly id: number } | { readonly type: 'close' };
 
-export interface ThreadError {
-  readonly message: string;
-  readonly name?: string;
-  readonly code?: string;
-}
-
 type FromThread = { readonly type: 'error'; readonly error: ThreadError } | { readonly type: 'flushed'; readonly id: number } | { readonly type: 'closed' };
 
 /**
@@ -29,20 +23,6 @@ type FromThread = { readonly type: 'error'; readonly error: ThreadError } | { re
  * queue sees a slow disk as a slow sink (it then drops and counts, or makes `wait` callers wait).
  */
 const MAX_BEHIND = 4096;
-
-/**
- * The thread runs the compiled jsonl-thread-worker.js beside this file. Run from the .ts
- * source (tests, `tsx`), it loads the .ts worker through tsx, whose loader Node 20 does not
- * pass on to worker threads.
- */
-function startWorker(setup: ThreadSetup): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./jsonl-thread-worker.js', import.meta.url), { workerData: setup });
-  const entry = new URL('./jsonl-thread-worker.ts', import.meta.url).href;
-  // require.resolve finds the CommonJS build (index.cjs); its ESM twin (index.mjs, the `import` export) is the one that works in a worker.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, workerData: setup });
-}
 
 /**
  * JsonlSink on a worker thread: the run folders (mkdir, open, append, run.json, close) are
@@ -160,7 +140,7 @@ export class JsonlThreadSink implements Sink {
   private start(): Worker {
     if (this.worker !== undefined) return this.worker;
     const setup: ThreadSetup = { options: { runsDir: this.options.runsDir, ...(this.options.eventLog !== undefined && { eventLog: this.options.eventLog }) }, written: this.written.buffer };
-    const worker = startWorker(setup);
+    const worker = startWorker('jsonl-thread-worker', setup);
     worker.on('message', (message: FromThread) => this.receive(message));
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', () => {
@@ -175,7 +155,7 @@ export class JsonlThreadSink implements Sink {
   private receive(message: FromThread): void {
     switch (message.type) {
       case 'error':
-        reportError(this.onError, Object.assign(new Error(message.error.message), { name: message.error.name ?? 'Error' }, message.error.code === undefined ? {} : { code: message.error.code }));
+        reportError(this.onError, fromThreadError(message.error));
         break;
       case 'flushed': {
         const resolve = this.waiting.get(message.id);

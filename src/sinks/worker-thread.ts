@@ -1,0 +1,36 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Starts one of the worker entries beside this file (`jsonl-thread-worker`,
+ * `store-thread-worker`). Built, it runs the compiled .js; run from the .ts sources (tests,
+ * `tsx`), it loads the .ts entry through tsx, whose loader Node 20 does not pass on to
+ * worker threads.
+ */
+export function startWorker(entry: string, workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${entry}.js`, import.meta.url), { workerData });
+  const source = new URL(`./${entry}.ts`, import.meta.url).href;
+  // require.resolve finds the CommonJS build (index.cjs); its ESM twin (index.mjs, the `import` export) is the one that works in a worker.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+/** An error as it crosses from a worker to the main thread: structured clone keeps no class and no `code`. */
+export interface ThreadError {
+  readonly message: string;
+  readonly name?: string;
+  readonly code?: string;
+}
+
+export function toThreadError(err: unknown): ThreadError {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const code = (err as NodeJS.ErrnoException).code;
+  return { message: err.message, name: err.name, ...(code !== undefined && { code }) };
+}
+
+/** The Error the worker reported, with its name and code, for the main thread's error channel. */
+export function fromThreadError(error: ThreadError): Error {
+  return Object.assign(new Error(error.message), { name: error.name ?? 'Error' }, error.code === undefined ? {} : { code: error.code });
+}
