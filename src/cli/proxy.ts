@@ -84,6 +84,8 @@ export async function proxy(options: ProxyCommandOptions, io: CliIo, control: Pr
       runsDir: options.runsDir === false ? false : typeof options.runsDir === 'string' ? options.runsDir : (env.FLOWMETER_RUNS_DIR ?? DEFAULT_RUNS_DIR),
       // Every proxied call is a run of its own: its folder is written off the event loop, so the disk never holds up other calls.
       fileWriter: 'thread',
+      // Its store rows are built and committed there too: a SQLite transaction holds the loop while it commits.
+      storeWriter: 'thread',
       prometheus: { profiles: profilesOf(options.profile) },
       ...(store !== undefined && { store }),
     });

@@ -2,7 +2,8 @@
  * One process 'exit' listener for all meters, holding them weakly: a meter that is
  * garbage-collected or closed leaves no listener behind (pino's on-exit-leak-free idea).
  * At exit only synchronous work can run, which is exactly what the file and log sinks do
- * (files written on a thread are waited for with Atomics.wait, see JsonlThreadSink).
+ * (files and store rows written on a thread are waited for with Atomics.wait, see
+ * JsonlThreadSink and StoreThreadSink).
  *
  * Nothing here may hold a meter strongly: the drain closes over its meter, so it lives in
  * a WeakMap keyed by that meter (an ephemeron: the value does not keep its key alive).

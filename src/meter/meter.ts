@@ -7,6 +7,7 @@ import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
 import { StoreSink } from '../sinks/store.js';
 import { JsonlThreadSink } from '../sinks/jsonl-thread.js';
+import { StoreThreadSink } from '../sinks/store-thread.js';
 import { CollectorSink } from '../sinks/collector.js';
 import { openStore } from '../store/open.js';
 import type { Sink } from '../sinks/index.js';
@@ -125,7 +126,8 @@ export class Meter {
   private readonly inflightByFlow = new Map<string, number>();
   private readonly core: MeterCore;
   private readonly exposition: Exposition | undefined;
-  private readonly storeSink: StoreSink | undefined;
+  /** On a worker thread with `storeWriter: 'thread'`. */
+  private readonly storeSink: StoreSink | StoreThreadSink | undefined;
   /** Set when run folders are written on a worker thread (`fileWriter: 'thread'`). */
   private readonly fileThread: JsonlThreadSink | undefined;
   private closing: Promise<void> | undefined;
@@ -155,14 +157,20 @@ export class Meter {
       if (this.options.log !== false) sinks.push(new LogSink({ ...this.options.log, onError: onError('log') }));
       const store = this.options.store;
       if (store !== false) {
-        this.storeSink = new StoreSink({
-          open: () => openStore(store),
-          // A SQLite file that cannot open will not heal; a server that is down may come back.
-          openFailureIsFinal: () => 'path' in store,
+        const writer = {
           ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
           closeTimeoutMs: this.options.flushTimeoutMs,
           retention: this.options.retention,
-        });
+        };
+        this.storeSink =
+          this.options.storeWriter === 'thread'
+            ? new StoreThreadSink({ store, ...writer })
+            : new StoreSink({
+                open: () => openStore(store),
+                // A SQLite file that cannot open will not heal; a server that is down may come back.
+                openFailureIsFinal: () => 'path' in store,
+                ...writer,
+              });
         sinks.push(this.storeSink);
         this.diag.storeStats = () => this.storeSink?.stats();
       }

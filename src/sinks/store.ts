@@ -27,6 +27,12 @@ export interface StoreSinkOptions {
   readonly retention?: RetentionPolicy;
   /** Told once per kind of problem; the run goes on. */
   readonly onWarning?: (message: string, code: string) => void;
+  /**
+   * Told after each write to the store (committed or failed) and each time the writer
+   * stops, once `stats()` and `idle` say so: a worker thread running this sink publishes
+   * them to the main thread from here (StoreThreadSink).
+   */
+  readonly onProgress?: () => void;
 }
 
 /** What the store sink did, for `meter.diagnostics()` and `/metrics`. */
@@ -100,6 +106,11 @@ export class StoreSink implements Sink {
     return { ...this.#stats, sampled_calls: this.#builder.sampledCalls, pending_rows: this.#pendingRows + this.#inFlightRows, available: this.#available };
   }
 
+  /** Nothing waits to be written: every row so far is committed, dropped and counted, or the store was given up on. */
+  get idle(): boolean {
+    return this.#pump === undefined && (!this.#hasWork() || !this.#available || this.#closed);
+  }
+
   /** Opens the store now; rejects with the store's own one-line error when it cannot. */
   async ready(): Promise<void> {
     const store = await this.#open(true);
@@ -167,6 +178,7 @@ export class StoreSink implements Sink {
     this.#pump ??= this.#run().finally(() => {
       this.#pump = undefined;
       if (this.#hasWork() && !this.#closed && this.#available) this.#schedule();
+      this.#progress();
     });
     return this.#pump;
   }
@@ -232,6 +244,7 @@ export class StoreSink implements Sink {
         this.#stats.written_rows += rowCount(batch);
         this.#stats.written_batches += 1;
         this.#backoffMs = 0;
+        this.#progress();
       } catch (err) {
         this.#inFlightRows = 0;
         this.#stats.write_errors += 1;
@@ -274,6 +287,14 @@ export class StoreSink implements Sink {
       },
     );
     return this.#opening;
+  }
+
+  #progress(): void {
+    try {
+      this.#options.onProgress?.();
+    } catch {
+      // Like a warning handler: it must not break the writer.
+    }
   }
 
   #warnOnce(key: string, message: string, code: string): void {
