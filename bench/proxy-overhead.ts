@@ -26,6 +26,9 @@ const ROUNDS = Number(process.env.FLOWMETER_BENCH_PROXY_ROUNDS ?? 3);
 // `bare`: the proxy's own cost (Prometheus only); `files`: the CLI's defaults, run folders and the SQLite store included.
 const MODE = process.env.FLOWMETER_BENCH_PROXY_MODE ?? 'bare';
 if (MODE !== 'bare' && MODE !== 'files') throw new Error(`FLOWMETER_BENCH_PROXY_MODE=${MODE}: use bare or files`);
+// In files mode, where the store is written: `thread` as the CLI does, or `sync` on the event loop (the earlier default), to compare.
+const STORE_WRITER = process.env.FLOWMETER_BENCH_PROXY_STORE_WRITER ?? 'thread';
+if (STORE_WRITER !== 'thread' && STORE_WRITER !== 'sync') throw new Error(`FLOWMETER_BENCH_PROXY_STORE_WRITER=${STORE_WRITER}: use thread or sync`);
 const RATES = [100, 500, 2000] as const;
 const UPSTREAM_LATENCY_MS = 5;
 const CHUNK_DELAY_MS = 5;
@@ -56,6 +59,24 @@ function startRole(args: readonly string[]): Promise<Child> {
       if (m !== null) resolve({ url: m[1]!, process: child });
     });
     child.once('exit', (code) => reject(new Error(`${args[0] ?? ''} exited with ${String(code)}`)));
+  });
+}
+
+/** The proxy's event-loop busy share since it was last asked (servers.ts prints it on SIGUSR2); null off Linux-like signals. */
+function busyShare(child: Child): Promise<number | null> {
+  const stdout = child.process.stdout;
+  if (stdout === null || process.platform === 'win32') return Promise.resolve(null);
+  return new Promise((resolve) => {
+    let out = '';
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /BUSY (\S+)/.exec(out);
+      if (m === null) return;
+      stdout.off('data', onData);
+      resolve(Number(m[1]));
+    };
+    stdout.on('data', onData);
+    child.process.kill('SIGUSR2');
   });
 }
 
@@ -200,6 +221,7 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
         forwarder: { p50: [], p99: [], cpu: [] },
         portkey: { p50: [], p99: [], cpu: [] },
       };
+      const busy: number[] = [];
       const pids = { flowmeter: flowmeter.process.pid, forwarder: forwarder.process.pid, portkey: portkey.process.pid };
       const failed: Record<string, number> = {};
       for (let round = 0; round < ROUNDS; round++) {
@@ -208,7 +230,12 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
         const got = new Map<string, Load>();
         for (const t of order) {
           const before = t.name === 'direct' ? null : cpuMs(pids[t.name]);
+          if (t.name === 'flowmeter') await busyShare(flowmeter);
           const l = await load(t, rate, SECONDS);
+          if (t.name === 'flowmeter') {
+            const share = await busyShare(flowmeter);
+            if (share !== null) busy.push(share);
+          }
           if (t.name !== 'direct' && before !== null) {
             // The proxy process's own CPU per answered request: what it costs whatever the machine's load.
             const after = cpuMs(pids[t.name]);
@@ -226,7 +253,7 @@ export async function benchProxyOverhead(): Promise<BenchResult[]> {
         }
       }
       const ms = (v: number): number => v * 1e6;
-      const note = `flowmeter ${MODE}; direct upstream latency ${UPSTREAM_LATENCY_MS} ms; failed requests: ${Object.entries(failed).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+      const note = `flowmeter ${MODE === 'files' ? `files, store ${STORE_WRITER}` : MODE}; event loop busy ${busy.length === 0 ? '?' : `${Math.round(median(busy) * 100)}%`}; direct upstream latency ${UPSTREAM_LATENCY_MS} ms; failed requests: ${Object.entries(failed).map(([k, v]) => `${k} ${v}`).join(', ')}`;
       results.push(withPeer(`proxy added latency p50 @ ${rate} rps`, ms(median(added.flowmeter.p50)), 'Portkey gateway', ms(median(added.portkey.p50)), { ...(rate === 500 && { goal_ns: 300_000 }), note }));
       results.push(withPeer(`proxy added latency p99 @ ${rate} rps`, ms(median(added.flowmeter.p99)), 'Portkey gateway', ms(median(added.portkey.p99)), rate === 500 ? { goal_ns: 1_000_000 } : {}));
       results.push({

@@ -4,7 +4,8 @@
  *   upstream <latencyMs> <chunkDelayMs>     the local mock upstream
  *   flowmeter <upstreamUrl> <files|bare>    `flowmeter proxy` as the CLI builds it
  *   forwarder <upstreamUrl>                 the floor: a plain Node forwarder that measures nothing
- * Each prints `READY <url>` once listening and runs until killed.
+ * Each prints `READY <url>` once listening and runs until killed. On SIGUSR2 the flowmeter
+ * proxy prints `BUSY <share>`: how busy its event loop was since the last SIGUSR2 (0 to 1).
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -23,9 +24,17 @@ if (role === 'upstream') {
   console.log(`READY ${up.url}`);
 } else if (role === 'flowmeter') {
   // `bare`: the hot path and the audit queue with no file or store sink (Prometheus only);
-  // `files`: the CLI's defaults, run folders and the SQLite store included.
+  // `files`: the CLI's defaults, run folders and the SQLite store included (both written on
+  // threads, as the CLI does; FLOWMETER_BENCH_PROXY_STORE_WRITER=sync puts the store back on the event loop).
   const dir = mkdtempSync(join(tmpdir(), 'flowmeter-bench-proxy-'));
-  const meter = b === 'files' ? createMeter({ runsDir: join(dir, 'runs'), fileWriter: 'thread', log: false }) : createMeter({ runsDir: false, store: false, log: false });
+  const storeWriter = process.env.FLOWMETER_BENCH_PROXY_STORE_WRITER === 'sync' ? 'sync' : 'thread';
+  const meter = b === 'files' ? createMeter({ runsDir: join(dir, 'runs'), fileWriter: 'thread', storeWriter, log: false }) : createMeter({ runsDir: false, store: false, log: false });
+  let since = performance.eventLoopUtilization();
+  process.on('SIGUSR2', () => {
+    const now = performance.eventLoopUtilization();
+    console.log(`BUSY ${performance.eventLoopUtilization(now, since).utilization}`);
+    since = now;
+  });
   const proxy = createProxy({ meter, upstreams: [`openai=${a ?? ''}`] });
   const server = await proxy.listen({ port: 0, addr: '127.0.0.1' });
   console.log(`READY ${server.url}`);
