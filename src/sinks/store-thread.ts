@@ -143,9 +143,18 @@ export class StoreThreadSink implements Sink {
     if (this.outbox.length === 0 || this.fallback !== undefined) return;
     const batches = this.outbox;
     this.outbox = [];
-    this.start();
+    const worker = this.start();
+    try {
+      worker.postMessage({ type: 'write', batches } satisfies ToStoreThread);
+    } catch (err) {
+      // An event that cannot be copied (structured clone) costs its batch, not the process: this runs in a setImmediate.
+      const events = batches.reduce((n, batch) => n + batch.length, 0);
+      this.handedEvents -= events;
+      this.dropped += events;
+      this.warn(`flowmeter: events could not be handed to the store thread (${err instanceof Error ? err.message : String(err)}); they are dropped and counted`, 'FLOWMETER_STORE_THREAD_COPY');
+      return;
+    }
     this.posted = (this.posted + batches.length) | 0;
-    this.send({ type: 'write', batches });
   };
 
   /** Resolves when every event so far is committed, or the store is given up on. */

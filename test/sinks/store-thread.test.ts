@@ -119,6 +119,22 @@ describe('StoreThreadSink', () => {
     expect(sink.stats()).toMatchObject({ pending_rows: 0, dropped_rows: 0 });
   });
 
+  it('drops and counts a batch it cannot copy to the thread, and goes on', async () => {
+    const path = join(dir, 'copy.db');
+    const warnings: string[] = [];
+    const sink = new StoreThreadSink({ store: { path }, onWarning: (m) => warnings.push(m) });
+    const [started] = runEvents({ runId: 'uncopyable', startMs: T0 });
+    const bad = { ...started, run: { ...(started as Extract<FlowEvent, { kind: 'run_started' }>).run, attributes: { callback: () => 1 } } } as unknown as FlowEvent;
+    sink.write([bad]);
+    await new Promise((resolve) => setImmediate(resolve));
+    sink.write(runEvents({ runId: 'fine', startMs: T0 }));
+    await sink.flush();
+    await sink.close();
+    expect(warnings).toEqual([expect.stringMatching(/could not be handed to the store thread/)]);
+    expect(sink.stats()).toMatchObject({ dropped_rows: 1, pending_rows: 0 });
+    expect(await runIds(path)).toEqual(['fine']);
+  });
+
   it('starts no thread and opens no store for a sink that never writes', async () => {
     const sink = new StoreThreadSink({ store: { path: join(dir, 'never.db') } });
     await sink.flush();
