@@ -73,7 +73,16 @@ export class JsonlThreadSink implements Sink {
       this.scheduled = true;
       setImmediate(this.post);
     }
-    if (this.posted - Atomics.load(this.written, 0) > MAX_BEHIND) return this.flush();
+    if (this.behind(Atomics.load(this.written, 0)) > MAX_BEHIND) return this.flush();
+  }
+
+  /**
+   * Batches posted that the worker has not written, from its count `done`. That count is an
+   * Int32 and wraps after 2^31 batches (days for a busy proxy); the difference taken to 32
+   * bits stays right across the wrap.
+   */
+  private behind(done: number): number {
+    return (this.posted - done) | 0;
   }
 
   private readonly post = (): void => {
@@ -110,7 +119,7 @@ export class JsonlThreadSink implements Sink {
     for (;;) {
       const done = Atomics.load(this.written, 0);
       const left = deadline - performance.now();
-      if (done >= this.posted || left <= 0) return;
+      if (this.behind(done) <= 0 || left <= 0) return;
       Atomics.wait(this.written, 0, done, left);
     }
   }
@@ -177,7 +186,7 @@ export class JsonlThreadSink implements Sink {
   /** The thread failed: count what it had not written, answer every waiter, and write on the event loop from now on. */
   private fail(err: unknown): void {
     if (this.fallback !== undefined) return;
-    const lost = this.posted - this.outbox.length - Atomics.load(this.written, 0);
+    const lost = this.behind(Atomics.load(this.written, 0)) - this.outbox.length;
     reportError(this.onError, new Error(`the run files thread failed (${err instanceof Error ? err.message : String(err)}); ${lost} batches were not written; writing on the main thread from now on`));
     this.fallback = new JsonlSink(this.options);
     // What was not posted yet is not lost: it is written here, in order.
