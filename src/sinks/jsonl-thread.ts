@@ -5,7 +5,7 @@ import type { JsonlSinkOptions } from './jsonl.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
 import type { Sink } from './sink.js';
-import { fromThreadError, startWorker } from './worker-thread.js';
+import { fromThreadError, startSinkWorker } from './worker-thread.js';
 import type { ThreadError } from './worker-thread.js';
 
 /** What the worker is started with: the sink's plain options and the shared count of batches written. */
@@ -149,14 +149,13 @@ export class JsonlThreadSink implements Sink {
   private start(): Worker {
     if (this.worker !== undefined) return this.worker;
     const setup: ThreadSetup = { options: { runsDir: this.options.runsDir, ...(this.options.eventLog !== undefined && { eventLog: this.options.eventLog }) }, written: this.written.buffer };
-    const worker = startWorker('jsonl-thread-worker', setup);
-    worker.on('message', (message: FromThread) => this.receive(message));
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', () => {
-      if (this.worker === worker) this.fail(new Error('the run files thread stopped'));
+    // At exit, settleSync waits for the thread.
+    const worker = startSinkWorker<FromThread>('jsonl-thread-worker', setup, {
+      receive: (message) => this.receive(message),
+      fail: (err) => this.fail(err),
+      current: (w) => this.worker === w,
+      what: 'the run files thread',
     });
-    // The thread never keeps the process alive by itself: at exit, settleSync waits for it.
-    worker.unref();
     this.worker = worker;
     return worker;
   }

@@ -7,7 +7,7 @@ import type { Sink } from './sink.js';
 import { StoreSink } from './store.js';
 import type { StoreSinkOptions, StoreSinkStats } from './store.js';
 import { StoreThreadProgress } from './store-thread-progress.js';
-import { startWorker } from './worker-thread.js';
+import { startSinkWorker } from './worker-thread.js';
 import type { ThreadError } from './worker-thread.js';
 
 export interface StoreThreadSinkOptions extends Omit<StoreSinkOptions, 'open' | 'openFailureIsFinal' | 'onProgress'> {
@@ -212,14 +212,13 @@ export class StoreThreadSink implements Sink {
     if (this.worker !== undefined) return this.worker;
     const { onWarning: _, ...options } = this.options;
     const setup: StoreThreadSetup = { options, progress: this.progress.buffer };
-    const worker = startWorker('store-thread-worker', setup);
-    worker.on('message', (message: FromStoreThread) => this.receive(message));
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', () => {
-      if (this.worker === worker) this.fail(new Error('the store thread stopped'));
+    // At exit, drainNow waits for the thread.
+    const worker = startSinkWorker<FromStoreThread>('store-thread-worker', setup, {
+      receive: (message) => this.receive(message),
+      fail: (err) => this.fail(err),
+      current: (w) => this.worker === w,
+      what: 'the store thread',
     });
-    // The thread never keeps the process alive by itself: at exit, drainNow waits for it.
-    worker.unref();
     this.worker = worker;
     return worker;
   }

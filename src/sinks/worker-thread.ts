@@ -17,6 +17,32 @@ export function startWorker(entry: string, workerData: unknown): Worker {
   return new Worker(code, { eval: true, workerData });
 }
 
+/** What a sink's worker reports to the sink that started it. */
+export interface SinkWorkerHooks<M> {
+  /** Each message the worker posts. */
+  readonly receive: (message: M) => void;
+  /** The worker failed, or stopped while it was still this sink's worker (`current`). */
+  readonly fail: (err: unknown) => void;
+  readonly current: (worker: Worker) => boolean;
+  /** What the thread is, for the error when it stops: 'the store thread'. */
+  readonly what: string;
+}
+
+/**
+ * Starts a sink's worker (startWorker) wired to its sink. It never keeps the process alive
+ * by itself: at exit, the sink waits for it on a shared counter instead.
+ */
+export function startSinkWorker<M>(entry: string, workerData: unknown, hooks: SinkWorkerHooks<M>): Worker {
+  const worker = startWorker(entry, workerData);
+  worker.on('message', (message: M) => hooks.receive(message));
+  worker.on('error', (err) => hooks.fail(err));
+  worker.on('exit', () => {
+    if (hooks.current(worker)) hooks.fail(new Error(`${hooks.what} stopped`));
+  });
+  worker.unref();
+  return worker;
+}
+
 /** An error as it crosses from a worker to the main thread: structured clone keeps no class and no `code`. */
 export interface ThreadError {
   readonly message: string;
