@@ -35,7 +35,16 @@ export function sendUpstream(dispatcher: Dispatcher, options: UpstreamOptions, s
   let controller: Dispatcher.DispatchController | undefined;
   let pendingAbort: Error | undefined;
   let head = false;
-  let settled = false;
+  // Dropped once the answer has ended: undici's timers keep the handler for up to a second
+  // after that, and through the sink it would keep the whole call (request body, run,
+  // reader) alive long enough to reach the old generation — a third more GC work.
+  let open: UpstreamSink | undefined = sink;
+  const settle = (): UpstreamSink | undefined => {
+    const s = open;
+    open = undefined;
+    controller = undefined;
+    return s;
+  };
   const handler: Dispatcher.DispatchHandler = {
     onRequestStart(c) {
       controller = c;
@@ -45,28 +54,24 @@ export function sendUpstream(dispatcher: Dispatcher, options: UpstreamOptions, s
       // 1xx answers (100 Continue, 103 Early Hints) are not the answer.
       if (statusCode < 200) return;
       head = true;
-      sink.onHead(statusCode, headers);
+      open?.onHead(statusCode, headers);
     },
     onResponseData(c, chunk) {
-      if (!sink.onData(chunk)) c.pause();
+      if (open !== undefined && !open.onData(chunk)) c.pause();
     },
     onResponseEnd() {
-      if (settled) return;
-      settled = true;
-      sink.onEnd();
+      settle()?.onEnd();
     },
     onResponseError(_c, err) {
-      if (settled) return;
-      settled = true;
-      sink.onError(err, head);
+      settle()?.onError(err, head);
     },
   };
   try {
     dispatcher.dispatch({ origin: options.origin, path: options.path, method: options.method, headers: options.headers, body: options.body }, handler);
   } catch (err) {
     // A request undici refuses before sending (an invalid header value): no answer at all.
-    settled = true;
-    queueMicrotask(() => sink.onError(err instanceof Error ? err : new Error(String(err)), false));
+    const s = settle();
+    queueMicrotask(() => s?.onError(err instanceof Error ? err : new Error(String(err)), false));
   }
   return {
     abort(reason) {
