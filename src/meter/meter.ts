@@ -5,11 +5,11 @@ import { UNSERIALIZABLE, capName, invalidCost, jsonAttributes } from '../model/i
 import { PriceBook, UNKNOWN_COST, isReportedCost } from '../pricing/index.js';
 import type { ResolvedCost } from '../pricing/index.js';
 import { JsonlSink, LogSink, formatSummary } from '../sinks/index.js';
-import { StoreSink } from '../sinks/store.js';
+import { storeSinkAt } from '../sinks/store.js';
+import type { StoreSink } from '../sinks/store.js';
 import { JsonlThreadSink } from '../sinks/jsonl-thread.js';
 import { StoreThreadSink } from '../sinks/store-thread.js';
 import { CollectorSink } from '../sinks/collector.js';
-import { openStore } from '../store/open.js';
 import type { Sink } from '../sinks/index.js';
 import type { ExpositionFormat } from '../export/prometheus/index.js';
 import type { MetricsServer } from '../server/index.js';
@@ -165,12 +165,7 @@ export class Meter {
         this.storeSink =
           this.options.storeWriter === 'thread'
             ? new StoreThreadSink({ store, ...writer })
-            : new StoreSink({
-                open: () => openStore(store),
-                // A SQLite file that cannot open will not heal; a server that is down may come back.
-                openFailureIsFinal: () => 'path' in store,
-                ...writer,
-              });
+            : storeSinkAt(store, writer);
         sinks.push(this.storeSink);
         this.diag.storeStats = () => this.storeSink?.stats();
       }

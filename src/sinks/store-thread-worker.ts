@@ -6,8 +6,7 @@
  * batches are settled, to the memory it shares with the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore } from '../store/open.js';
-import { StoreSink } from './store.js';
+import { storeSinkAt } from './store.js';
 import type { FromStoreThread, StoreThreadSetup, ToStoreThread } from './store-thread.js';
 import { StoreThreadProgress } from './store-thread-progress.js';
 import { toThreadError } from './worker-thread.js';
@@ -28,11 +27,8 @@ function publish(): void {
   if (sink.idle) progress.settle(received);
 }
 
-const sink = new StoreSink({
+const sink = storeSinkAt(store, {
   ...sinkOptions,
-  open: () => openStore(store),
-  // As the meter's own StoreSink: a SQLite file that cannot open will not heal; a server may come back.
-  openFailureIsFinal: () => 'path' in store,
   onWarning: (message, code) => send({ type: 'warning', message, code }),
   onProgress: publish,
 });

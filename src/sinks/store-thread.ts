@@ -1,10 +1,10 @@
 import type { Worker } from 'node:worker_threads';
 import type { FlowEvent } from '../model/index.js';
 import type { StoreLocation } from '../store/open.js';
-import { openStore } from '../store/open.js';
 import { StoreError } from '../store/store.js';
 import type { Sink } from './sink.js';
-import { StoreSink } from './store.js';
+import { storeSinkAt } from './store.js';
+import type { StoreSink } from './store.js';
 import type { StoreSinkOptions, StoreSinkStats } from './store.js';
 import { StoreThreadProgress } from './store-thread-progress.js';
 import { startSinkWorker } from './worker-thread.js';
@@ -272,11 +272,8 @@ export class StoreThreadSink implements Sink {
     this.warn(`flowmeter: the store thread failed (${err instanceof Error ? err.message : String(err)}); ${lost} rows were not written; writing on the main thread from now on`, 'FLOWMETER_STORE_THREAD');
     if (!this.closed) {
       const { store, onWarning: _, ...options } = this.options;
-      this.fallback = new StoreSink({
+      this.fallback = storeSinkAt(store, {
         ...options,
-        open: () => openStore(store),
-        // As the meter's own StoreSink: a SQLite file that cannot open will not heal; a server may come back.
-        openFailureIsFinal: () => 'path' in store,
         onWarning: (message, code) => this.warn(message, code),
       });
       // What was not posted yet is not lost: it is written here, in order.

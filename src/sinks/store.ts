@@ -3,6 +3,8 @@ import { BatchBuilder } from '../store/batch.js';
 import { RollupDelta } from '../store/rollup.js';
 import type { CallRow, RetryRow, RunRow, StepRow, Store, StoreBatch } from '../store/store.js';
 import { StoreError } from '../store/store.js';
+import { openStore } from '../store/open.js';
+import type { StoreLocation } from '../store/open.js';
 import type { Sink } from './sink.js';
 import { startRetention } from '../store/retention.js';
 import type { RetentionPolicy } from '../store/retention.js';
@@ -381,4 +383,13 @@ export class StoreSink implements Sink {
 
 function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
+
+/**
+ * A StoreSink for a store location, as the meter makes it on the event loop or a worker
+ * thread: a SQLite file that cannot open will not heal (the meter goes on without it); a
+ * server that is down may come back (rows wait and the open is retried).
+ */
+export function storeSinkAt(store: StoreLocation, options: Omit<StoreSinkOptions, 'open' | 'openFailureIsFinal'>): StoreSink {
+  return new StoreSink({ ...options, open: () => openStore(store), openFailureIsFinal: () => 'path' in store });
 }
