@@ -5,7 +5,7 @@ import type { JsonlSinkOptions } from './jsonl.js';
 import type { ErrorHandler } from './report-error.js';
 import { ignoreError, reportError } from './report-error.js';
 import type { Sink } from './sink.js';
-import { fromThreadError, startSinkWorker } from './worker-thread.js';
+import { batchesBehind, closeSinkWorker, fromThreadError, startSinkWorker, waitForBatches } from './worker-thread.js';
 import type { ThreadError } from './worker-thread.js';
 
 /** What the worker is started with: the sink's plain options and the shared count of batches written. */
@@ -54,7 +54,6 @@ export class JsonlThreadSink implements Sink {
   private readonly waiting = new Map<number, () => void>();
   private closed = false;
   private closing: Promise<void> | undefined;
-  private onClosed: (() => void) | undefined;
 
   constructor(private readonly options: JsonlSinkOptions) {
     requireRunsDir(options);
@@ -73,16 +72,7 @@ export class JsonlThreadSink implements Sink {
       this.scheduled = true;
       setImmediate(this.post);
     }
-    if (this.behind(Atomics.load(this.written, 0)) > MAX_BEHIND) return this.flush();
-  }
-
-  /**
-   * Batches posted that the worker has not written, from its count `done`. That count is an
-   * Int32 and wraps after 2^31 batches (days for a busy proxy); the difference taken to 32
-   * bits stays right across the wrap.
-   */
-  private behind(done: number): number {
-    return (this.posted - done) | 0;
+    if (batchesBehind(this.posted, this.written) > MAX_BEHIND) return this.flush();
   }
 
   private readonly post = (): void => {
@@ -114,14 +104,7 @@ export class JsonlThreadSink implements Sink {
   /** Blocks until the worker has written every batch posted so far, or `timeoutMs` passed: for process exit, where nothing async runs. */
   settleSync(timeoutMs = 5_000): void {
     this.post();
-    if (this.worker === undefined) return;
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const done = Atomics.load(this.written, 0);
-      const left = deadline - performance.now();
-      if (this.behind(done) <= 0 || left <= 0) return;
-      Atomics.wait(this.written, 0, done, left);
-    }
+    if (this.worker !== undefined) waitForBatches(this.written, this.posted, timeoutMs);
   }
 
   close(): Promise<void> {
@@ -129,18 +112,11 @@ export class JsonlThreadSink implements Sink {
       this.closed = true;
       this.post();
       const worker = this.worker;
-      if (worker !== undefined) {
-        // The worker closes its files and answers; then it is stopped (a loader may hold its event loop open).
-        await new Promise<void>((resolve) => {
-          worker.ref();
-          this.onClosed = resolve;
-          worker.once('exit', () => resolve());
-          const message: ToThread = { type: 'close' };
-          worker.postMessage(message);
+      // The worker closes its files and answers.
+      if (worker !== undefined)
+        await closeSinkWorker(worker, { type: 'close' } satisfies ToThread, () => {
+          this.worker = undefined;
         });
-        this.worker = undefined;
-        await worker.terminate();
-      }
       this.fallback?.close();
     })();
     return this.closing;
@@ -173,7 +149,7 @@ export class JsonlThreadSink implements Sink {
         break;
       }
       case 'closed':
-        this.onClosed?.();
+        // closeSinkWorker waits for this answer.
         break;
       default: {
         const unreachable: never = message;
@@ -185,7 +161,7 @@ export class JsonlThreadSink implements Sink {
   /** The thread failed: count what it had not written, answer every waiter, and write on the event loop from now on. */
   private fail(err: unknown): void {
     if (this.fallback !== undefined) return;
-    const lost = this.behind(Atomics.load(this.written, 0)) - this.outbox.length;
+    const lost = batchesBehind(this.posted, this.written) - this.outbox.length;
     reportError(this.onError, new Error(`the run files thread failed (${err instanceof Error ? err.message : String(err)}); ${lost} batches were not written; writing on the main thread from now on`));
     this.fallback = new JsonlSink(this.options);
     // What was not posted yet is not lost: it is written here, in order.

@@ -1,4 +1,5 @@
 import type { StoreSinkStats } from './store.js';
+import { batchesBehind, waitForBatches } from './worker-thread.js';
 
 const SLOTS = ['written_rows', 'written_batches', 'sampled_calls', 'dropped_rows', 'write_errors', 'pending_rows', 'available', 'received_events'] as const;
 type Slot = (typeof SLOTS)[number];
@@ -68,18 +69,11 @@ export class StoreThreadProgress {
 
   /** Batches posted (a wrapping Int32 count, like the worker's) that are not settled yet. */
   behind(posted: number): number {
-    return (posted - Atomics.load(this.#settled, 0)) | 0;
+    return batchesBehind(posted, this.#settled);
   }
 
   /** Blocks until no batch up to `posted` waits, or `timeoutMs` passed; true when none waits. */
   waitSettled(posted: number, timeoutMs: number): boolean {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const settled = Atomics.load(this.#settled, 0);
-      if (((posted - settled) | 0) <= 0) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      Atomics.wait(this.#settled, 0, settled, left);
-    }
+    return waitForBatches(this.#settled, posted, timeoutMs);
   }
 }

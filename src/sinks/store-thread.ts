@@ -7,7 +7,7 @@ import { storeSinkAt } from './store.js';
 import type { StoreSink } from './store.js';
 import type { StoreSinkOptions, StoreSinkStats } from './store.js';
 import { StoreThreadProgress } from './store-thread-progress.js';
-import { startSinkWorker } from './worker-thread.js';
+import { closeSinkWorker, startSinkWorker } from './worker-thread.js';
 import type { ThreadError } from './worker-thread.js';
 
 export interface StoreThreadSinkOptions extends Omit<StoreSinkOptions, 'open' | 'openFailureIsFinal' | 'onProgress'> {
@@ -76,7 +76,6 @@ export class StoreThreadSink implements Sink {
   private readonly warned = new Set<string>();
   private closed = false;
   private closing: Promise<void> | undefined;
-  private onClosed: (() => void) | undefined;
 
   constructor(options: StoreThreadSinkOptions) {
     this.options = options;
@@ -187,18 +186,11 @@ export class StoreThreadSink implements Sink {
       this.post();
       this.closed = true;
       const worker = this.worker;
-      if (worker !== undefined) {
-        // The worker flushes, stops retention, closes the store and answers; then it is
-        // stopped (a loader may hold its event loop open).
-        await new Promise<void>((resolve) => {
-          worker.ref();
-          this.onClosed = resolve;
-          worker.once('exit', () => resolve());
-          this.send({ type: 'close' });
+      // The worker flushes, stops retention, closes the store and answers.
+      if (worker !== undefined)
+        await closeSinkWorker(worker, { type: 'close' } satisfies ToStoreThread, () => {
+          this.worker = undefined;
         });
-        this.worker = undefined;
-        await worker.terminate();
-      }
       await this.fallback?.close();
     })();
     return this.closing;
@@ -243,7 +235,7 @@ export class StoreThreadSink implements Sink {
         break;
       }
       case 'closed':
-        this.onClosed?.();
+        // closeSinkWorker waits for this answer.
         break;
       default: {
         const unreachable: never = message;
@@ -284,7 +276,6 @@ export class StoreThreadSink implements Sink {
     this.waiting.clear();
     for (const answer of this.readying.values()) answer(undefined);
     this.readying.clear();
-    this.onClosed?.();
   }
 
   /** Once per kind (code), from the worker's sink, a fallback sink and this one alike. */

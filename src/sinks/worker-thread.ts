@@ -43,6 +43,45 @@ export function startSinkWorker<M>(entry: string, workerData: unknown, hooks: Si
   return worker;
 }
 
+/**
+ * Asks a sink's worker to close (`message`), waits for its `closed` answer — or its exit,
+ * should it have died — and stops it (a loader may hold its event loop open). `detach`
+ * runs before the stop, so the sink does not take that exit for a failure.
+ */
+export async function closeSinkWorker(worker: Worker, message: unknown, detach: () => void): Promise<void> {
+  await new Promise<void>((resolve) => {
+    worker.ref();
+    worker.on('message', (answer: { readonly type?: unknown }) => {
+      if (answer.type === 'closed') resolve();
+    });
+    worker.once('exit', () => resolve());
+    worker.postMessage(message);
+  });
+  detach();
+  await worker.terminate();
+}
+
+/**
+ * Batches posted that a worker has not settled yet, from the count it keeps in a shared
+ * Int32 (an Int32 so the main thread can Atomics.wait on it). That count wraps after 2^31
+ * batches (days for a busy proxy); the difference taken to 32 bits stays right across the wrap.
+ */
+export function batchesBehind(posted: number, settled: Int32Array): number {
+  return (posted - Atomics.load(settled, 0)) | 0;
+}
+
+/** Blocks until the worker has settled every batch up to `posted`, or `timeoutMs` passed: for process exit, where nothing async runs. True when none waits. */
+export function waitForBatches(settled: Int32Array, posted: number, timeoutMs: number): boolean {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const now = Atomics.load(settled, 0);
+    if (((posted - now) | 0) <= 0) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(settled, 0, now, left);
+  }
+}
+
 /** An error as it crosses from a worker to the main thread: structured clone keeps no class and no `code`. */
 export interface ThreadError {
   readonly message: string;
