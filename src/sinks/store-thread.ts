@@ -3,7 +3,7 @@ import type { FlowEvent } from '../model/index.js';
 import type { StoreLocation } from '../store/open.js';
 import { StoreError } from '../store/store.js';
 import type { Sink } from './sink.js';
-import { storeSinkAt } from './store.js';
+import { storeSinkAt, warnOnce } from './store.js';
 import type { StoreSink } from './store.js';
 import type { StoreSinkOptions, StoreSinkStats } from './store.js';
 import { StoreThreadProgress } from './store-thread-progress.js';
@@ -73,13 +73,15 @@ export class StoreThreadSink implements Sink {
   private nextId = 0;
   private readonly waiting = new Map<number, () => void>();
   private readonly readying = new Map<number, (error: ThreadError | undefined) => void>();
-  private readonly warned = new Set<string>();
+  /** Once per kind (code), from the worker's sink, a fallback sink and this one alike. */
+  private readonly warn: (message: string, code: string) => void;
   private closed = false;
   private closing: Promise<void> | undefined;
 
   constructor(options: StoreThreadSinkOptions) {
     this.options = options;
     this.maxPending = options.maxPendingRows ?? 200_000;
+    this.warn = warnOnce(options.onWarning);
   }
 
   stats(): StoreSinkStats {
@@ -276,16 +278,5 @@ export class StoreThreadSink implements Sink {
     this.waiting.clear();
     for (const answer of this.readying.values()) answer(undefined);
     this.readying.clear();
-  }
-
-  /** Once per kind (code), from the worker's sink, a fallback sink and this one alike. */
-  private warn(message: string, code: string): void {
-    if (this.warned.has(code)) return;
-    this.warned.add(code);
-    try {
-      (this.options.onWarning ?? ((m, c) => process.emitWarning(m, { code: c })))(message, code);
-    } catch {
-      // A throwing warning handler must not break the audit path.
-    }
   }
 }

@@ -95,11 +95,12 @@ export class StoreSink implements Sink {
   #closed = false;
   #retention: { stop(): void; readonly done: Promise<void> } | undefined;
   #backoffMs = 0;
-  #warned = new Set<string>();
+  readonly #warnOnce: (message: string, code: string) => void;
   #stats = { written_rows: 0, written_batches: 0, dropped_rows: 0, write_errors: 0 };
 
   constructor(options: StoreSinkOptions) {
     this.#options = options;
+    this.#warnOnce = warnOnce(options.onWarning);
     this.#maxPending = options.maxPendingRows ?? 200_000;
     this.#batchRows = options.batchRows ?? 50_000;
   }
@@ -149,7 +150,7 @@ export class StoreSink implements Sink {
       take(batch.retries, p.retries);
       take(batch.calls, p.calls);
       this.#pendingRows = this.#maxPending - left;
-      this.#warnOnce('backlog', 'flowmeter: the store is behind and its backlog is full; rows are being dropped and counted (rollups stay exact)', 'FLOWMETER_STORE_BACKLOG');
+      this.#warnOnce('flowmeter: the store is behind and its backlog is full; rows are being dropped and counted (rollups stay exact)', 'FLOWMETER_STORE_BACKLOG');
     } else {
       for (const r of batch.runStarts) p.runStarts.push(r);
       for (const r of batch.runEnds) p.runEnds.push(r);
@@ -252,7 +253,7 @@ export class StoreSink implements Sink {
         this.#stats.write_errors += 1;
         this.#putBack(batch);
         this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 100 : this.#backoffMs * 2);
-        this.#warnOnce('write', `flowmeter: writing to the store failed (${oneLine(err)}); rows wait and the write is retried`, 'FLOWMETER_STORE_WRITE');
+        this.#warnOnce(`flowmeter: writing to the store failed (${oneLine(err)}); rows wait and the write is retried`, 'FLOWMETER_STORE_WRITE');
         return;
       }
     }
@@ -266,7 +267,7 @@ export class StoreSink implements Sink {
         const policy = this.#options.retention;
         if (policy !== undefined && (policy.rawMs !== undefined || policy.rollupsMs !== undefined)) {
           this.#retention = startRetention(store, policy, {
-            onError: (err) => this.#warnOnce('retention', `flowmeter: expiring old store rows failed (${oneLine(err)}); it is tried again later`, 'FLOWMETER_STORE_RETENTION'),
+            onError: (err) => this.#warnOnce(`flowmeter: expiring old store rows failed (${oneLine(err)}); it is tried again later`, 'FLOWMETER_STORE_RETENTION'),
           });
         }
         return store;
@@ -279,10 +280,10 @@ export class StoreSink implements Sink {
           this.#stats.dropped_rows += this.#pendingRows;
           this.#pending = emptyPending();
           this.#pendingRows = 0;
-          this.#warnOnce('open', `flowmeter: the store could not be opened (${oneLine(err)}); the program goes on without it`, 'FLOWMETER_STORE_UNAVAILABLE');
+          this.#warnOnce(`flowmeter: the store could not be opened (${oneLine(err)}); the program goes on without it`, 'FLOWMETER_STORE_UNAVAILABLE');
         } else {
           this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 100 : this.#backoffMs * 2);
-          this.#warnOnce('reach', `flowmeter: the store is not reachable (${oneLine(err)}); rows wait and it is tried again`, 'FLOWMETER_STORE_UNREACHABLE');
+          this.#warnOnce(`flowmeter: the store is not reachable (${oneLine(err)}); rows wait and it is tried again`, 'FLOWMETER_STORE_UNREACHABLE');
         }
         if (throwOnFailure) throw err;
         return undefined;
@@ -296,16 +297,6 @@ export class StoreSink implements Sink {
       this.#options.onProgress?.();
     } catch {
       // Like a warning handler: it must not break the writer.
-    }
-  }
-
-  #warnOnce(key: string, message: string, code: string): void {
-    if (this.#warned.has(key)) return;
-    this.#warned.add(key);
-    try {
-      (this.#options.onWarning ?? ((m, c) => process.emitWarning(m, { code: c })))(message, code);
-    } catch {
-      // A throwing warning handler must not break the audit path.
     }
   }
 
@@ -363,7 +354,7 @@ export class StoreSink implements Sink {
     clearTimeout(timer);
     if (gaveUp) {
       this.#stats.dropped_rows += this.#pendingRows;
-      this.#warnOnce('close', `flowmeter: the store was not reachable at close; ${this.#pendingRows} rows were dropped`, 'FLOWMETER_STORE_CLOSE');
+      this.#warnOnce(`flowmeter: the store was not reachable at close; ${this.#pendingRows} rows were dropped`, 'FLOWMETER_STORE_CLOSE');
     }
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -392,4 +383,21 @@ function oneLine(err: unknown): string {
  */
 export function storeSinkAt(store: StoreLocation, options: Omit<StoreSinkOptions, 'open' | 'openFailureIsFinal'>): StoreSink {
   return new StoreSink({ ...options, open: () => openStore(store), openFailureIsFinal: () => 'path' in store });
+}
+
+/**
+ * Tells `onWarning` (else `process.emitWarning`) of each kind of problem, by its code, once.
+ * A handler that throws is ignored: a warning must not break the audit path.
+ */
+export function warnOnce(onWarning: ((message: string, code: string) => void) | undefined): (message: string, code: string) => void {
+  const told = new Set<string>();
+  return (message, code) => {
+    if (told.has(code)) return;
+    told.add(code);
+    try {
+      (onWarning ?? ((m, c) => process.emitWarning(m, { code: c })))(message, code);
+    } catch {
+      // Nothing to do: the program goes on.
+    }
+  };
 }
