@@ -181,15 +181,15 @@ export function resolveOptions(options: MeterOptions): ResolvedOptions {
     store: resolveStore(options.store, env.FLOWMETER_DB, runsDir),
     retention: resolveRetention(options.retention?.raw ?? env.FLOWMETER_RETAIN_RAW, options.retention?.rollups ?? env.FLOWMETER_RETAIN_ROLLUPS),
     eventLog: options.eventLog ?? true,
-    fileWriter: writerOf('fileWriter', options.fileWriter),
-    storeWriter: writerOf('storeWriter', options.storeWriter),
+    fileWriter: choiceOf('fileWriter', options.fileWriter, 'sync', 'thread'),
+    storeWriter: choiceOf('storeWriter', options.storeWriter, 'sync', 'thread'),
     log,
     pricesFile: options.prices?.file ?? env.FLOWMETER_PRICES,
     profiles: resolveProfiles(options, env),
     execMode,
     branch: options.defaults?.branch ?? env.FLOWMETER_BRANCH ?? 'unknown',
     queueCapacity: positiveInt('queueCapacity', options.queueCapacity ?? envInt('FLOWMETER_QUEUE_CAPACITY', env.FLOWMETER_QUEUE_CAPACITY), 65_536),
-    onFull: onFullOf(options.onFull),
+    onFull: choiceOf('onFull', options.onFull, 'drop', 'wait'),
     flushTimeoutMs: positiveInt('flushTimeoutMs', options.flushTimeoutMs, 5_000),
   };
 }
@@ -200,16 +200,11 @@ function envInt(name: string, value: string | undefined): number | undefined {
   return Number(value.trim());
 }
 
-function writerOf(name: 'fileWriter' | 'storeWriter', value: unknown): 'sync' | 'thread' {
-  if (value === undefined) return 'sync';
-  if (value === 'sync' || value === 'thread') return value;
-  throw new MeterConfigError(`${name} must be 'sync' or 'thread', got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
-}
-
-function onFullOf(value: unknown): 'drop' | 'wait' {
-  if (value === undefined) return 'drop';
-  if (value === 'drop' || value === 'wait') return value;
-  throw new MeterConfigError(`onFull must be 'drop' or 'wait', got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+/** One of two settings, the first by default; anything else is a configuration mistake that names the choices. */
+function choiceOf<A extends string, B extends string>(name: string, value: unknown, first: A, second: B): A | B {
+  if (value === undefined) return first;
+  if (value === first || value === second) return value as A | B;
+  throw new MeterConfigError(`${name} must be '${first}' or '${second}', got ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
 }
 
 function resolveProfiles(options: MeterOptions, env: Readonly<Record<string, string | undefined>>): readonly ProfileName[] | false {
