@@ -5,7 +5,7 @@ import { CallAgg, RunAgg, latencyColumns } from './rollup.js';
 import { decodeCursor, pageSize } from './cursor.js';
 import type { SqlValue } from './rows.js';
 import type { CallQuery, CallRollup, RollupQuery, RollupSpan, RunQuery, RunRollup } from './store.js';
-import { CALL_ROLLUP_COLUMNS, RUN_ROLLUP_COLUMNS } from './schema.js';
+import { CALL_ROLLUP_COLUMNS, RUN_COLUMNS, RUN_KEEP_IF_NULL, RUN_ROLLUP_COLUMNS } from './schema.js';
 import type { Tile } from './tiles.js';
 
 /**
@@ -20,6 +20,17 @@ export interface Sql {
 export function toDollar(text: string): string {
   let n = 0;
   return text.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * What a finished run's upsert sets on the row its start wrote: the end wins, ids only the
+ * start knew are kept (RUN_KEEP_IF_NULL); the `key` columns stay. One text for both dialects.
+ */
+export function runEndAssignments(key: readonly string[]): string {
+  const keep = new Set(RUN_KEEP_IF_NULL);
+  return RUN_COLUMNS.filter((c) => !key.includes(c.name))
+    .map((c) => (keep.has(c.name) ? `${c.name} = COALESCE(excluded.${c.name}, runs.${c.name})` : `${c.name} = excluded.${c.name}`))
+    .join(', ');
 }
 
 export function runsQuery(query: RunQuery): { sql: Sql; limit: number } {

@@ -13,7 +13,6 @@ import {
   RETRIES,
   ROLLUP_TABLES,
   RUNS,
-  RUN_KEEP_IF_NULL,
   RUN_ROLLUPS,
   RUN_ROLLUP_KEY,
   SCHEMA_VERSION,
@@ -30,6 +29,7 @@ import {
   cellKeyValues,
   rollupQueries,
   runAggFromDb,
+  runEndAssignments,
   runRollupFromDb,
   runRollupValues,
   runsQuery,
@@ -80,6 +80,8 @@ const COPY_MIN_ROWS = 1_000;
 const CALLS_STAGING = 'fm_calls_staging';
 const CALL_LINE = copyLine(callValues);
 const RUN_LINE = copyLine(runValues);
+/** A finished run's upsert: only a row still running is finished (a replayed end changes nothing). */
+const RUN_END_CONFLICT = `ON CONFLICT (start_ms, run_id) DO UPDATE SET ${runEndAssignments(['run_id', 'start_ms'])} WHERE runs.status = 'running' RETURNING *`;
 /** PostgreSQL's SQLSTATE for a duplicate key. */
 const UNIQUE_VIOLATION = '23505';
 
@@ -316,6 +318,7 @@ export class PostgresStore implements Store {
       // One statement may not update a row twice: a run finished twice in one batch counts once.
       let ends = uniqueBy(runs.ends, (e) => e.row.run_id);
       const whole = ends.filter((e) => e.whole).map((e) => e.row);
+      const wholeIds = new Set(whole.map((r) => r.run_id));
       let wholeWritten = 0;
       // The usual large batch: runs that started and ended in it, none stored yet.
       if (whole.length >= COPY_MIN_ROWS && (await copyNew(client, RUNS.name, names(RUNS.columns), whole, RUN_LINE))) {
@@ -325,12 +328,7 @@ export class PostgresStore implements Store {
         ends = ends.filter((e) => !e.whole);
       }
       if (ends.length > 0) {
-        const keep = new Set(RUN_KEEP_IF_NULL);
-        const set = RUNS.columns.filter((c) => c.name !== 'run_id' && c.name !== 'start_ms')
-          .map((c) => (keep.has(c.name) ? `${c.name} = COALESCE(EXCLUDED.${c.name}, runs.${c.name})` : `${c.name} = EXCLUDED.${c.name}`))
-          .join(', ');
-        const wholeIds = new Set(ends.filter((e) => e.whole).map((e) => e.row.run_id));
-        const q = unnestInsert(RUNS, ends.map((e) => runValues(e.row)), `ON CONFLICT (start_ms, run_id) DO UPDATE SET ${set} WHERE runs.status = 'running' RETURNING *`);
+        const q = unnestInsert(RUNS, ends.map((e) => runValues(e.row)), RUN_END_CONFLICT);
         const rows = (await client.query<Record<string, unknown>>(q.text, q.values)).rows;
         for (const row of rows) {
           const run = runFromDb(row);

@@ -14,7 +14,6 @@ import {
   META_TABLE,
   RETRY_COLUMNS,
   RUN_COLUMNS,
-  RUN_KEEP_IF_NULL,
   RUN_ROLLUP_COLUMNS,
   RUN_ROLLUP_KEY,
   SCHEMA_VERSION,
@@ -30,6 +29,7 @@ import {
   callsQuery,
   cellKeyValues,
   runAggFromDb,
+  runEndAssignments,
   runRollupFromDb,
   runRollupValues,
   runsQuery,
@@ -134,16 +134,12 @@ export class SqliteStore implements Store {
   private constructor(path: string, db: BetterSqlite3.Database) {
     this.location = path;
     this.#db = db;
-    const keepIfNull = new Set(RUN_KEEP_IF_NULL);
-    const runUpdate = RUN_COLUMNS.filter((c) => c.name !== 'run_id')
-      .map((c) => (keepIfNull.has(c.name) ? `${c.name} = COALESCE(excluded.${c.name}, runs.${c.name})` : `${c.name} = excluded.${c.name}`))
-      .join(', ');
     const prepare = (sql: string): Statement => db.prepare<[SqlValue[]]>(sql);
     const keyWhere = (key: readonly string[]): string => key.map((k) => `${k} = ?`).join(' AND ');
     this.#stmt = {
       runStart: prepare(`INSERT INTO runs (${names(RUN_COLUMNS)}) VALUES (${placeholders(RUN_COLUMNS)}) ON CONFLICT (run_id) DO NOTHING`),
       runEnd: prepare(
-        `INSERT INTO runs (${names(RUN_COLUMNS)}) VALUES (${placeholders(RUN_COLUMNS)}) ON CONFLICT (run_id) DO UPDATE SET ${runUpdate} WHERE runs.status = 'running'`,
+        `INSERT INTO runs (${names(RUN_COLUMNS)}) VALUES (${placeholders(RUN_COLUMNS)}) ON CONFLICT (run_id) DO UPDATE SET ${runEndAssignments(['run_id'])} WHERE runs.status = 'running'`,
       ),
       runById: prepare('SELECT * FROM runs WHERE run_id = ?'),
       step: prepare(`INSERT INTO steps (${names(STEP_COLUMNS)}) VALUES (${placeholders(STEP_COLUMNS)}) ON CONFLICT DO NOTHING`),
