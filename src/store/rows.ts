@@ -1,7 +1,7 @@
 import type { Outcome, RetryReason } from '../model/index.js';
 import type { CallRow, RetryRow, RunRow, StepRow } from './store.js';
 import type { Column } from './schema.js';
-import { RETRY_COLUMNS, RUN_COLUMNS, RUN_KEEP_IF_NULL, STEP_COLUMNS } from './schema.js';
+import { RETRY_COLUMNS, RUN_COLUMNS, STEP_COLUMNS } from './schema.js';
 
 /** A finished run's row over its started row: the end wins, ids known only at the start are kept. */
 export function mergeRunRows(started: RunRow, finished: RunRow): RunRow {
@@ -50,9 +50,9 @@ export function pairRuns(runStarts: readonly RunRow[], runEnds: readonly RunRow[
 export type SqlValue = string | number | null | Buffer;
 
 /** How a column's value is bound: booleans as 0/1, JSON columns as text, the rest as they are. */
-export const PLAIN = 0;
-export const BOOL = 1;
-export const JSON_TEXT = 2;
+const PLAIN = 0;
+const BOOL = 1;
+const JSON_TEXT = 2;
 export type Bind = typeof PLAIN | typeof BOOL | typeof JSON_TEXT;
 
 const JSON_COLUMNS = new Set(['limits_exceeded', 'retries_by_reason', 'attributes']);
@@ -127,7 +127,6 @@ export function callValues(r: CallRow): SqlValue[] {
 }
 export const retryValues: (row: RetryRow) => SqlValue[] = valuesOf(RETRY_COLUMNS);
 
-export { RUN_KEEP_IF_NULL };
 
 type DbRow = Record<string, unknown>;
 
