@@ -85,7 +85,7 @@ async function postgresFloor(client: pg.Client, events: readonly FlowEvent[]): P
   const time = async (table: string): Promise<number> => {
     await client.query('BEGIN');
     const start = process.hrtime.bigint();
-    await copyRows(client as unknown as pg.PoolClient, table, columns, calls, line);
+    await copyRows(client, table, columns, calls, line);
     await client.query('COMMIT');
     return Number(process.hrtime.bigint() - start) / calls.length;
   };

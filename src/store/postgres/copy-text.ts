@@ -38,6 +38,6 @@ function* chunks<T>(rows: readonly T[], line: (row: T) => string): Generator<str
 }
 
 /** Streams `rows`, each made a line by `line`, into `table` (the column list in `columns`) with `COPY … FROM STDIN` on `client`. */
-export async function copyRows<T>(client: pg.PoolClient, table: string, columns: string, rows: readonly T[], line: (row: T) => string): Promise<void> {
+export async function copyRows<T>(client: pg.ClientBase, table: string, columns: string, rows: readonly T[], line: (row: T) => string): Promise<void> {
   await pipeline(Readable.from(chunks(rows, line)), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
 }
