@@ -23,12 +23,16 @@ import { round, withPeer } from './harness.js';
 
 const SECONDS = Number(process.env.FLOWMETER_BENCH_PROXY_SECONDS ?? 4);
 const ROUNDS = Number(process.env.FLOWMETER_BENCH_PROXY_ROUNDS ?? 3);
+/** An environment setting that is one of two words, the first by default. */
+function envChoice<A extends string, B extends string>(name: string, first: A, second: B): A | B {
+  const value = process.env[name] ?? first;
+  if (value !== first && value !== second) throw new Error(`${name}=${value}: use ${first} or ${second}`);
+  return value as A | B;
+}
 // `bare`: the proxy's own cost (Prometheus only); `files`: the CLI's defaults, run folders and the SQLite store included.
-const MODE = process.env.FLOWMETER_BENCH_PROXY_MODE ?? 'bare';
-if (MODE !== 'bare' && MODE !== 'files') throw new Error(`FLOWMETER_BENCH_PROXY_MODE=${MODE}: use bare or files`);
+const MODE = envChoice('FLOWMETER_BENCH_PROXY_MODE', 'bare', 'files');
 // In files mode, where the store is written: `thread` as the CLI does, or `sync` on the event loop (the earlier default), to compare.
-const STORE_WRITER = process.env.FLOWMETER_BENCH_PROXY_STORE_WRITER ?? 'thread';
-if (STORE_WRITER !== 'thread' && STORE_WRITER !== 'sync') throw new Error(`FLOWMETER_BENCH_PROXY_STORE_WRITER=${STORE_WRITER}: use thread or sync`);
+const STORE_WRITER = envChoice('FLOWMETER_BENCH_PROXY_STORE_WRITER', 'thread', 'sync');
 const RATES = [100, 500, 2000] as const;
 const UPSTREAM_LATENCY_MS = 5;
 const CHUNK_DELAY_MS = 5;
